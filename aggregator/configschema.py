@@ -1,0 +1,365 @@
+"""The config schema: pydantic models for each section, value parsers, short error messages.
+
+`validate(model, data, context)` runs one model over plain values and returns the instance
+or every `Problem` (location, message), with pydantic's wording translated into short human
+messages ("unknown key", "expected a list", "must be at least 1"). The models take their
+defaults from the dataclasses in `models`, so each default is written once. Topics are
+validated with `topicspec.TopicSpec` through the same function.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Annotated, Any, Literal, NamedTuple, TypeVar, get_args
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from aggregator.models import FetchSettings, ServerConfig
+
+Loc = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
+
+
+class Problem(NamedTuple):
+    """One validation failure: where (inside the validated value), what, and whether the key
+    itself (rather than its value) is at fault."""
+
+    loc: Loc
+    message: str
+    at_key: bool
+
+
+DEFAULT_DATABASE_URL = "sqlite:///data/aggregator.db"
+MIN_INTERVAL = 60
+"""The shortest `interval` a source may ask for, in seconds."""
+
+_INTERVAL_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2}
+_SIZE_UNITS |= {"mib": 1024**2, "g": 1000**3, "gb": 1000**3, "gib": 1024**3}
+_SIZE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*([A-Za-z]*)$")
+_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_DB_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:\+[A-Za-z0-9_]+)?://")
+_PATTERN_MESSAGES = {
+    "name": "invalid name: use letters, digits, '.', '_' and '-', starting with a letter or digit",
+    "slug": "invalid slug: use lower-case letters, digits and '-', starting with a letter or digit",
+    "language": "invalid language tag (e.g. en, zh, zh-CN)",
+}
+_SERVER = ServerConfig()
+_FETCH = FetchSettings()
+
+
+def parse_interval(text: str) -> int:
+    """Seconds in an interval such as "30s", "15m", "1h", "1d", "1h30m" or "900"."""
+    value = text.strip()
+    if value.isdigit():
+        seconds = int(value)
+    else:
+        match = _INTERVAL_RE.match(value)
+        if not value or match is None:
+            raise ValueError(f"invalid interval {text!r} (use e.g. 30s, 15m, 1h, 1d)")
+        seconds = sum(
+            int(n) * u for n, u in zip(match.groups(), (86400, 3600, 60, 1), strict=True) if n
+        )
+    if seconds <= 0:
+        raise ValueError(f"invalid interval {text!r}: must be more than zero")
+    return seconds
+
+
+def parse_size(text: str) -> int:
+    """Bytes in a size such as "20MiB", "512KiB", "1.5MB" or "1048576"."""
+    match = _SIZE_RE.match(text.strip())
+    unit = match.group(2).lower() if match else ""
+    if match is None or unit not in _SIZE_UNITS:
+        raise ValueError(f"invalid size {text!r} (use e.g. 20MiB, 512KiB or a number of bytes)")
+    return int(float(match.group(1)) * _SIZE_UNITS[unit])
+
+
+def source_url(value: str, base_dir: str) -> str:
+    """An http(s) or file URL as given, or a plain path made an absolute file:// URL."""
+    if not value.strip():
+        raise ValueError("must not be empty")
+    scheme = urlsplit(value).scheme.lower()
+    if len(scheme) <= 1:  # no scheme (one letter is a drive): a path, relative to base_dir
+        return Path(os.path.abspath(os.path.join(base_dir, os.path.expanduser(value)))).as_uri()
+    if any(c.isspace() for c in value):
+        raise ValueError("a URL must not contain spaces (write them as %20)")
+    if scheme in ("http", "https"):
+        return checked_http_url(value)
+    if scheme == "file":
+        parts = urlsplit(value)
+        if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
+            raise ValueError("a file URL must be absolute: file:///path/to/feed.xml")
+        return value
+    raise ValueError("not an http(s) or file URL")
+
+
+def checked_http_url(value: str) -> str:
+    """`value` if it is an http(s) URL with a host and a valid port; ValueError otherwise."""
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError("not an http(s) URL")
+    if not parts.hostname:
+        raise ValueError("URL has no host")
+    try:
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        raise ValueError("URL has an invalid port") from None
+    return value
+
+
+def _fail(message: str) -> PydanticCustomError:
+    return PydanticCustomError("config", "{message}", {"message": message})
+
+
+def _no_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise _fail("expected a number, not true/false")
+    return value
+
+
+def _none_as_dict(value: Any) -> Any:
+    return {} if value is None else value
+
+
+def _none_as_tuple(value: Any) -> Any:
+    return () if value is None else value
+
+
+def _interval(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            seconds = parse_interval(value)
+        except ValueError as exc:
+            raise _fail(str(exc)) from None
+    elif isinstance(value, int) and not isinstance(value, bool):
+        seconds = value
+    elif isinstance(value, float) and value.is_integer():
+        seconds = int(value)
+    else:
+        raise _fail("expected an interval such as 30m, 1h, 1d or a number of seconds")
+    if seconds < MIN_INTERVAL:
+        shown = value if isinstance(value, str) else f"{seconds}s"
+        raise _fail(f"too short: {shown} (the minimum is {MIN_INTERVAL}s)")
+    return seconds
+
+
+def _size(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return parse_size(value)
+        except ValueError as exc:
+            raise _fail(str(exc)) from None
+    return _no_bool(value)
+
+
+Int = Annotated[int, BeforeValidator(_no_bool)]
+Number = Annotated[float, BeforeValidator(_no_bool)]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class DatabaseSection(_Section):
+    """`database:` in the main config file."""
+
+    url: Text = DEFAULT_DATABASE_URL
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not _DB_URL_RE.match(value):
+            raise _fail("not a database URL (e.g. sqlite:///data/aggregator.db)")
+        return value
+
+
+class ServerSection(_Section):
+    """`server:` in the main config file."""
+
+    host: Text = _SERVER.host
+    port: Int = Field(default=_SERVER.port, ge=1, le=65535)
+    base_url: Text = _SERVER.base_url
+    title: Text = _SERVER.title
+    feed_limit: Int = Field(default=_SERVER.feed_limit, ge=1, le=500)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        try:
+            return checked_http_url(value).rstrip("/")
+        except ValueError as exc:
+            raise _fail(str(exc)) from None
+
+
+class FetchSection(_Section):
+    """`fetch:` in the main config file."""
+
+    concurrency: Int = Field(default=_FETCH.concurrency, ge=1)
+    per_host: Int = Field(default=_FETCH.per_host, ge=1)
+    connect_timeout: Number = Field(default=_FETCH.connect_timeout, gt=0)
+    read_timeout: Number = Field(default=_FETCH.read_timeout, gt=0)
+    max_bytes: Annotated[int, BeforeValidator(_size)] = Field(default=_FETCH.max_bytes, ge=1)
+    user_agent: Text = _FETCH.user_agent
+
+
+class SourceSection(_Section):
+    """One item of `sources:`; `context["base_dir"]` resolves plain paths in `url`."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    url: str
+    interval: Annotated[int | None, BeforeValidator(_interval)] = None
+    tags: Annotated[tuple[Text, ...], BeforeValidator(_none_as_tuple)] = ()
+    language: str | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+    enabled: bool = True
+    timezone: str | None = None
+    headers: Annotated[dict[str, str], BeforeValidator(_none_as_dict)] = {}
+    type: Literal["feed"] = "feed"
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str, info: ValidationInfo) -> str:
+        base_dir = (info.context or {}).get("base_dir") or os.getcwd()
+        try:
+            return source_url(value, base_dir)
+        except ValueError as exc:
+            raise _fail(str(exc)) from None
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise _fail(
+                f"unknown time zone '{value}' (use an IANA name such as Asia/Shanghai)"
+            ) from None
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if not _HEADER_NAME_RE.match(name):
+                raise _fail(f"invalid header name '{name}'")
+            if "\r" in text or "\n" in text:
+                raise _fail(f"header {name} has a line break in its value")
+        return value
+
+
+def validate(
+    model: type[M], data: Any, context: Mapping[str, Any] | None = None
+) -> tuple[M | None, list[Problem]]:
+    """`model` validated from `data`, or None and every problem found."""
+    try:
+        return model.model_validate(data, context=dict(context or {})), []
+    except ValidationError as exc:
+        problems: list[Problem] = []
+        for error in exc.errors(include_url=False):
+            loc = tuple(error["loc"])
+            at_key = error["type"] == "extra_forbidden" or loc[-1:] == ("[key]",)
+            clean = tuple(part for part in loc if part != "[key]")
+            problems.append(Problem(clean, _message(model, loc, error), at_key))
+        return None, problems
+
+
+def unknown_key(key: str, allowed: list[str]) -> str:
+    """The message for an unknown key, suggesting an allowed key close to it."""
+    close = get_close_matches(key, allowed, n=1, cutoff=0.7)
+    return f"unknown key (did you mean '{close[0]}'?)" if close else "unknown key"
+
+
+def _message(model: type[BaseModel], loc: Loc, error: Any) -> str:
+    kind: str = error["type"]
+    ctx: dict[str, Any] = error.get("ctx") or {}
+    msg: str = error["msg"]
+    if kind == "string_type" and isinstance(error.get("input"), int | float):
+        return "expected a string (put numbers in quotes)"
+    named = [part for part in loc if isinstance(part, str) and part != "[key]"]
+    last = named[-1] if named else ""
+    fixed = {
+        "missing": "required",
+        "string_type": "expected a string",
+        "int_type": "expected a whole number",
+        "int_parsing": "expected a whole number",
+        "int_from_float": "expected a whole number",
+        "float_type": "expected a number",
+        "float_parsing": "expected a number",
+        "finite_number": "expected a finite number",
+        "bool_type": "expected true or false",
+        "bool_parsing": "expected true or false",
+        "list_type": "expected a list",
+        "tuple_type": "expected a list",
+        "dict_type": "expected a mapping",
+        "model_type": "expected a mapping",
+        "model_attributes_type": "expected a mapping",
+        "string_too_short": "must not be empty",
+    }
+    if kind in fixed:
+        return fixed[kind]
+    if kind == "config":
+        return str(ctx.get("message", msg))
+    if kind == "extra_forbidden":
+        return unknown_key(str(loc[-1]), _keys_at(model, loc[:-1]))
+    if kind == "literal_error":
+        return f"expected {ctx.get('expected')}"
+    if kind == "string_pattern_mismatch":
+        return _PATTERN_MESSAGES.get(last, f"does not match {ctx.get('pattern')}")
+    bounds = {
+        "greater_than": ("must be greater than", "gt"),
+        "greater_than_equal": ("must be at least", "ge"),
+        "less_than": ("must be less than", "lt"),
+        "less_than_equal": ("must be at most", "le"),
+    }
+    if kind in bounds:
+        words, key = bounds[kind]
+        bound = ctx.get(key)
+        if isinstance(bound, float) and bound.is_integer():
+            bound = int(bound)
+        return f"{words} {bound}"
+    return msg[:1].lower() + msg[1:]
+
+
+def _keys_at(model: type[BaseModel], loc: Loc) -> list[str]:
+    """The keys allowed in the mapping at `loc` inside `model`, for "did you mean"."""
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if isinstance(part, int) or current is None:
+            continue
+        field = next(
+            (f for n, f in current.model_fields.items() if (f.alias or n) == part),
+            None,
+        )
+        current = _inner_model(field.annotation) if field is not None else None
+    if current is None:
+        return []
+    return [f.alias or n for n, f in current.model_fields.items()]
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,178 @@
+"""The database schema: table definitions and the column types that carry our values.
+
+Tables: `sources` (config and fetch state), `articles` (one row per source and article id),
+`article_topics` (why an article is in a topic) and `meta` (schema and data versions).
+Datetimes are stored as UTC and read back timezone-aware; lists are JSON text. Constraint
+names follow a naming convention so that a migration tool can take the schema over later.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+SCHEMA_VERSION = 1
+"""Bumped with every change to the tables below (and, later, with a migration)."""
+
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime, stored as UTC on every backend and read back aware UTC.
+
+    SQLite keeps it as naive UTC text (so text order is time order); PostgreSQL as
+    `timestamp with time zone`.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert an aware datetime to UTC (naive ones are taken to be UTC already)."""
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Return an aware UTC datetime."""
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class JSONText(TypeDecorator[Any]):
+    """A JSON value stored as text (readable in any SQL shell, the same on every backend)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        """Serialize to compact JSON, keeping non-ASCII text as is."""
+        if value is None:
+            return None
+        if isinstance(value, list) and not value:
+            return "[]"  # the usual case for tags, authors and enclosures; skip the encoder
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        """Parse the stored JSON."""
+        if value is None:
+            return None
+        return json.loads(value)
+
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String, nullable=False),
+    Column("config_url", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("type", String, nullable=False),
+    Column("tags", JSONText, nullable=False),
+    Column("language", String),
+    Column("timezone", String),
+    Column("interval", Integer),
+    Column("headers", JSONText, nullable=False),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_fetched_at", UTCDateTime),
+    Column("next_fetch_at", UTCDateTime),
+    Column("last_status", String),
+    Column("last_error", Text),
+    Column("error_streak", Integer, nullable=False),
+    Column("disabled_reason", Text),
+    Column("title", Text),
+    Column("link", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("name"),
+    Index(None, "next_fetch_at"),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "source_id",
+        Integer,
+        ForeignKey("sources.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("article_id", Text, nullable=False),
+    Column("url", Text),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("authors", JSONText, nullable=False),
+    Column("tags", JSONText, nullable=False),
+    Column("enclosures", JSONText, nullable=False),
+    Column("published", UTCDateTime, nullable=False),
+    Column("updated", UTCDateTime),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("date_is_first_seen", Boolean, nullable=False),
+    Column("language", String),
+    Column("content_hash", String, nullable=False),
+    UniqueConstraint("source_id", "article_id"),
+    Index(None, "published"),
+    Index(None, "source_id", "published"),
+)
+
+article_topics = Table(
+    "article_topics",
+    metadata,
+    Column(
+        "article_pk",
+        Integer,
+        ForeignKey("articles.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("topic", String, nullable=False),
+    Column("score", Double, nullable=False),
+    Column("terms", JSONText, nullable=False),
+    PrimaryKeyConstraint("article_pk", "topic"),
+    Index(None, "topic", "article_pk"),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+"""Integer settings: `schema_version` and `data_version`."""

@@ -1,0 +1,396 @@
+"""The database: sources, articles and topic matches. The only place that runs queries.
+
+Every public method of `Store` is one transaction. An update pass stores one source like this:
+
+    save_update(source, state, articles, matches)
+        UPDATE the source's fetch state          (a 304 pass writes only this)
+        SELECT stored (id, hash, dates) of the batch's article ids
+        INSERT new articles                       (one executemany; then their keys are
+                                                   read back when there are matches)
+        UPDATE changed ones, keeping first_seen   (one executemany; unchanged: no write)
+        replace the topic matches of new and changed articles
+        bump the data version when anything changed
+
+SQLite and PostgreSQL run the same statements; database errors leave as `StorageError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Select,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from aggregator.errors import StorageError
+from aggregator.models import Article, FeedItem, Source, SourceConfig, SourceState, TopicMatch
+from aggregator.schema import article_topics, articles, meta, sources
+from aggregator.store_decide import config_changes, mark_removed, new_source, split_batch, unique
+from aggregator.store_engine import describe, ensure_schema, open_engine, transaction
+from aggregator.store_rows import (
+    article_from_row,
+    match_from_row,
+    match_values,
+    source_from_row,
+    state_values,
+)
+
+_CHUNK = 500  # keys per IN (...) list, well under every backend's parameter limit
+
+_article_count = (
+    select(func.count())
+    .where(articles.c.source_id == sources.c.id)
+    .correlate(sources)
+    .scalar_subquery()
+    .label("article_count")
+)
+_ARTICLE_COLUMNS = (*articles.c, sources.c.name.label("source_name"))
+
+
+class Store:
+    """The database: sources, articles, topic matches. Every method is one transaction."""
+
+    def __init__(self, url: str, *, busy_timeout: float = 30.0) -> None:
+        """Open (and create, if missing) the database at `url`; SQLite or PostgreSQL."""
+        self._where = describe(url)
+        self._engine = open_engine(url, busy_timeout)
+        self._names: dict[int, str] = {}  # source id -> name, for error messages
+        operation = f"opening database {self._where}"
+        try:
+            with transaction(self._engine, operation, write=True) as conn:
+                ensure_schema(conn, operation)
+        except StorageError:
+            self._engine.dispose()
+            raise
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Store({self._where!r})"
+
+    # ------------------------------------------------------------ sources
+
+    def sync_sources(self, configs: Sequence[SourceConfig], now: datetime) -> None:
+        """Make the stored sources follow the config.
+
+        New sources are inserted, due at once; existing ones take the config's fields, and a
+        changed config URL resets the fetch state (and lifts a fetch's disabling, e.g. 410).
+        Sources no longer configured are disabled "removed from config" (articles kept) and
+        come back when configured again; `enabled: false` disables "disabled in config".
+        """
+        with transaction(self._engine, "syncing sources", write=True) as conn:
+            stored = {row["name"]: row for row in conn.execute(select(sources)).mappings()}
+            inserts: list[dict[str, Any]] = []
+            updates: list[dict[str, Any]] = []
+            configured: set[str] = set()
+            for config in configs:
+                if config.name in configured:
+                    continue
+                configured.add(config.name)
+                row = stored.get(config.name)
+                if row is None:
+                    inserts.append(new_source(config, now))
+                elif changes := config_changes(row, config):
+                    updates.append({"_id": row["id"], **changes})
+            for name, row in stored.items():
+                if name not in configured and (changes := mark_removed(row)):
+                    updates.append({"_id": row["id"], **changes})
+            if inserts:
+                conn.execute(insert(sources), inserts)
+            _update_grouped(conn, updates)
+            if inserts or updates:
+                _bump(conn)
+
+    def sources(self) -> list[Source]:
+        """All sources, ordered by name, with their article counts."""
+        query = select(sources, _article_count).order_by(sources.c.name)
+        return self._read_sources("reading sources", query)
+
+    def source(self, name: str) -> Source | None:
+        """The source called `name`, or None."""
+        query = select(sources, _article_count).where(sources.c.name == name)
+        found = self._read_sources(f"reading source {name}", query)
+        return found[0] if found else None
+
+    def due_sources(
+        self, now: datetime, names: Sequence[str] | None = None, everything: bool = False
+    ) -> list[Source]:
+        """Enabled sources due at `now` (all enabled ones with `everything`), soonest first."""
+        query = select(sources, _article_count).where(sources.c.enabled)
+        if not everything:
+            query = query.where(
+                sources.c.next_fetch_at.is_(None) | (sources.c.next_fetch_at <= now)
+            )
+        if names is not None:
+            query = query.where(sources.c.name.in_(list(names)))
+        query = query.order_by(sources.c.next_fetch_at.asc().nulls_first(), sources.c.name)
+        return self._read_sources("selecting due sources", query)
+
+    def _read_sources(self, operation: str, query: Select[Any]) -> list[Source]:
+        with transaction(self._engine, operation, write=False) as conn:
+            found = [source_from_row(row._mapping) for row in conn.execute(query)]
+        self._names.update((s.id, s.name) for s in found)
+        return found
+
+    def save_update(
+        self,
+        source_id: int,
+        state: SourceState,
+        articles: Sequence[Article],
+        matches: Mapping[str, Sequence[TopicMatch]] | None = None,
+    ) -> tuple[int, int]:
+        """Store one pass over one source in one transaction; returns (new, updated).
+
+        `matches` maps Article.id to its topic matches; when given, the matches of every new
+        or changed article are replaced (an article missing from it gets none). When None,
+        stored matches are left as they are.
+        """
+        operation = f"saving source {self._names.get(source_id, f'#{source_id}')}"
+        with transaction(self._engine, operation, write=True) as conn:
+            name = conn.execute(
+                update(sources)
+                .where(sources.c.id == source_id)
+                .values(
+                    **state_values(state),
+                    title=func.coalesce(state.title, sources.c.title),
+                    link=func.coalesce(state.link, sources.c.link),
+                )
+                .returning(sources.c.name)
+            ).scalar()
+            if name is None:
+                raise StorageError(operation, "no such source")
+            self._names[source_id] = name
+            batch = unique(articles)
+            stored = _stored_keys(conn, source_id, [a.id for a in batch])
+            new, changed = split_batch(source_id, batch, stored)
+            if not new and not changed:
+                return 0, 0
+            pks = _write_articles(conn, source_id, new, changed, want_pks=matches is not None)
+            if matches is not None:
+                _replace_matches(
+                    conn,
+                    {pk: matches.get(article_id, ()) for article_id, pk in pks.items()},
+                    existing=[row["_pk"] for row in changed],
+                )
+            _bump(conn)
+            return len(new), len(changed)
+
+    # ------------------------------------------------------------ articles
+
+    def articles(self, source: str | None = None, limit: int = 50) -> list[Article]:
+        """The newest `limit` articles (of one source, when named), newest first."""
+        query = _article_query().order_by(articles.c.published.desc(), articles.c.pk.desc())
+        if source is not None:
+            query = query.where(sources.c.name == source)
+        with transaction(self._engine, "reading articles", write=False) as conn:
+            rows = conn.execute(query.limit(limit)).mappings().all()
+        return [article_from_row(row, row["source_name"]) for row in rows]
+
+    def article(self, key: int | str) -> Article | None:
+        """The article with database key `key`, or named "source/id"; None when absent."""
+        query = _article_query()
+        if isinstance(key, int) or key.isdigit():
+            query = query.where(articles.c.pk == int(key))
+        elif "/" in key:
+            source, _, article_id = key.partition("/")
+            query = query.where(sources.c.name == source, articles.c.article_id == article_id)
+        else:
+            return None
+        with transaction(self._engine, f"reading article {key}", write=False) as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else article_from_row(row, row["source_name"])
+
+    def iter_articles(self, batch: int = 1000) -> Iterator[list[Article]]:
+        """Every article in key order, `batch` at a time (each batch its own transaction)."""
+        last = 0
+        while True:
+            query = _article_query().where(articles.c.pk > last).order_by(articles.c.pk)
+            with transaction(self._engine, "reading articles", write=False) as conn:
+                rows = conn.execute(query.limit(batch)).mappings().all()
+            if not rows:
+                return
+            yield [article_from_row(row, row["source_name"]) for row in rows]
+            last = rows[-1]["pk"]
+
+    def replace_matches(self, matches: Mapping[int, Sequence[TopicMatch]]) -> None:
+        """Replace the topic matches of the articles keyed (by pk) in `matches`."""
+        if not matches:
+            return
+        with transaction(self._engine, "saving topic matches", write=True) as conn:
+            _replace_matches(conn, matches, existing=list(matches))
+            _bump(conn)
+
+    def matches(self, pk: int) -> list[TopicMatch]:
+        """The topic matches of article `pk`, best first."""
+        query = (
+            select(article_topics)
+            .where(article_topics.c.article_pk == pk)
+            .order_by(article_topics.c.score.desc(), article_topics.c.topic)
+        )
+        with transaction(self._engine, f"reading topics of article {pk}", write=False) as conn:
+            return [match_from_row(row._mapping) for row in conn.execute(query)]
+
+    def topic_items(
+        self, topic: str | None, limit: int, *, since: datetime | None = None
+    ) -> list[FeedItem]:
+        """The newest `limit` articles of `topic` (None: of all), with sources and matches.
+
+        `since` keeps only articles published at or after it.
+        """
+        query = select(
+            *_ARTICLE_COLUMNS,
+            sources.c.url.label("source_url"),
+            sources.c.title.label("source_title"),
+            sources.c.link.label("source_link"),
+            sources.c.tags.label("source_tags"),
+        ).join_from(articles, sources, articles.c.source_id == sources.c.id)
+        if topic is not None:
+            query = query.join(article_topics, article_topics.c.article_pk == articles.c.pk).where(
+                article_topics.c.topic == topic
+            )
+        if since is not None:
+            query = query.where(articles.c.published >= since)
+        query = query.order_by(articles.c.published.desc(), articles.c.pk.desc()).limit(limit)
+        with transaction(self._engine, f"reading topic {topic or '(all)'}", write=False) as conn:
+            rows = conn.execute(query).mappings().all()
+            topics: dict[int, list[TopicMatch]] = {}
+            for chunk in _chunks([row["pk"] for row in rows]):
+                matched = conn.execute(
+                    select(article_topics)
+                    .where(article_topics.c.article_pk.in_(chunk))
+                    .order_by(article_topics.c.score.desc(), article_topics.c.topic)
+                )
+                for match in matched:
+                    topics.setdefault(match.article_pk, []).append(match_from_row(match._mapping))
+        return [
+            FeedItem(
+                article=article_from_row(row, row["source_name"]),
+                source_name=row["source_name"],
+                source_url=row["source_url"],
+                source_title=row["source_title"],
+                source_link=row["source_link"],
+                source_tags=tuple(row["source_tags"]),
+                topics=tuple(topics.get(row["pk"], ())),
+            )
+            for row in rows
+        ]
+
+    # ------------------------------------------------------------ status
+
+    def data_version(self) -> int:
+        """A counter bumped by every transaction that changes articles, matches or sources."""
+        query = select(meta.c.value).where(meta.c.key == "data_version")
+        with transaction(self._engine, "reading data version", write=False) as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def stats(self) -> dict[str, int]:
+        """How many sources, articles and topic matches are stored."""
+        with transaction(self._engine, "counting rows", write=False) as conn:
+            return {
+                name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+                for name, table in (
+                    ("sources", sources),
+                    ("articles", articles),
+                    ("matches", article_topics),
+                )
+            }
+
+
+# ---------------------------------------------------------------- helpers (inside a transaction)
+
+
+def _update_grouped(conn: Connection, updates: list[dict[str, Any]]) -> None:
+    """UPDATE sources by `_id`, one executemany per set of changed columns."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for values in updates:
+        groups.setdefault(tuple(sorted(values)), []).append(values)
+    for rows in groups.values():
+        conn.execute(update(sources).where(sources.c.id == bindparam("_id")), rows)
+
+
+def _stored_keys(conn: Connection, source_id: int, ids: list[str]) -> dict[str, Any]:
+    """Article id -> (pk, content_hash, dates) of the ids already stored for the source."""
+    stored: dict[str, Any] = {}
+    columns = (
+        articles.c.pk,
+        articles.c.article_id,
+        articles.c.content_hash,
+        articles.c.published,
+        articles.c.first_seen,
+        articles.c.date_is_first_seen,
+    )
+    for chunk in _chunks(ids):
+        query = select(*columns).where(
+            articles.c.source_id == source_id, articles.c.article_id.in_(chunk)
+        )
+        stored.update((row.article_id, row._mapping) for row in conn.execute(query))
+    return stored
+
+
+def _write_articles(
+    conn: Connection,
+    source_id: int,
+    new: list[dict[str, Any]],
+    changed: list[dict[str, Any]],
+    *,
+    want_pks: bool,
+) -> dict[str, int]:
+    """INSERT the new rows and UPDATE the changed; returns article id -> pk when asked."""
+    pks = {row["article_id"]: row["_pk"] for row in changed}
+    if new:
+        conn.execute(insert(articles), new)
+    if new and want_pks:
+        for chunk in _chunks([row["article_id"] for row in new]):
+            query = select(articles.c.pk, articles.c.article_id).where(
+                articles.c.source_id == source_id, articles.c.article_id.in_(chunk)
+            )
+            pks.update((row.article_id, row.pk) for row in conn.execute(query))
+    if changed:
+        conn.execute(update(articles).where(articles.c.pk == bindparam("_pk")), changed)
+    return pks
+
+
+def _replace_matches(
+    conn: Connection, matches: Mapping[int, Sequence[TopicMatch]], existing: list[int]
+) -> None:
+    """Delete the matches of the `existing` pks, then insert `matches`."""
+    for chunk in _chunks(existing):
+        conn.execute(delete(article_topics).where(article_topics.c.article_pk.in_(chunk)))
+    rows = [match_values(pk, m) for pk, found in matches.items() for m in _unique_topics(found)]
+    if rows:
+        conn.execute(insert(article_topics), rows)
+
+
+def _unique_topics(found: Sequence[TopicMatch]) -> list[TopicMatch]:
+    best: dict[str, TopicMatch] = {}
+    for match in found:
+        if match.topic not in best or match.score > best[match.topic].score:
+            best[match.topic] = match
+    return list(best.values())
+
+
+def _bump(conn: Connection) -> None:
+    """Bump the data version (in the caller's transaction)."""
+    conn.execute(update(meta).where(meta.c.key == "data_version").values(value=meta.c.value + 1))
+
+
+def _article_query() -> Select[Any]:
+    return select(*_ARTICLE_COLUMNS).join_from(
+        articles, sources, articles.c.source_id == sources.c.id
+    )
+
+
+def _chunks(keys: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(keys), _CHUNK):
+        yield keys[start : start + _CHUNK]
