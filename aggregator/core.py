@@ -19,6 +19,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from aggregator.errors import StorageError
@@ -40,6 +41,9 @@ from aggregator.store import Store
 log = logging.getLogger("aggregator.update")
 
 ResultCallback = Callable[[UpdateResult], None]
+
+STATE_BATCH = 200
+"""Article-less source states (304s, failures) written together, in one transaction."""
 
 
 def utcnow() -> datetime:
@@ -159,6 +163,7 @@ class Updater:
         self._writer: Executor = ThreadPoolExecutor(1, thread_name_prefix="aggregator-writer")
         self._rng = rng or random.Random()
         self._configs = {s.name: s for s in config.sources}
+        self._pending: list[tuple[int, SourceState]] = []
 
     def close(self) -> None:
         """Stop the worker processes and the writer thread."""
@@ -204,14 +209,35 @@ class Updater:
         now: datetime,
         on_result: ResultCallback | None,
     ) -> list[UpdateResult]:
+        # At most `concurrency` sources between fetch and store at once, so fetched bodies
+        # never pile up in memory waiting for the parse workers.
+        slots = asyncio.Semaphore(self.config.fetch.concurrency)
+
         async def one(source: Source) -> UpdateResult:
-            result = await self._update_one(fetcher, source, now)
+            async with slots:
+                result = await self._update_one(fetcher, source, now)
+                if len(self._pending) >= STATE_BATCH:
+                    await self._flush_states()
             log_result(result)
             if on_result is not None:
                 on_result(result)
             return result
 
-        return list(await asyncio.gather(*(one(s) for s in due)))
+        try:
+            return list(await asyncio.gather(*(one(s) for s in due)))
+        finally:
+            await self._flush_states()
+
+    async def _flush_states(self) -> None:
+        """Write the buffered article-less states in one transaction."""
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self._writer, self.store.save_states, batch)
+        except StorageError as exc:  # the sources stay due and are fetched again next pass
+            log.error("could not save %d source states: %s", len(batch), exc)
 
     async def _update_one(self, fetcher: Fetcher, source: Source, now: datetime) -> UpdateResult:
         started = time.monotonic()
@@ -232,6 +258,10 @@ class Updater:
         )
         articles = processed.articles if processed is not None and not processed.error else []
         matches = processed.matches if processed is not None else {}
+        if not articles:
+            # Nothing to store but the source's state: batched with others (see _flush_states).
+            self._pending.append((source.id, state))
+            return replace(result, ms=_ms(started))
         loop = asyncio.get_running_loop()
         try:
             new, updated = await loop.run_in_executor(

@@ -16,13 +16,19 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from aggregator.classify import ArticleText, Classifier
 from aggregator.errors import ParseError
 from aggregator.models import Article, FetchResult, Source, SourceConfig, TopicMatch
-from aggregator.normalize import SourceContext, normalize_feed
-from aggregator.parse import parse_feed
 from aggregator.topicspec import TopicSpec
+
+if TYPE_CHECKING:
+    from aggregator.classify import Classifier
+    from aggregator.normalize import SourceContext
+
+# The parsing modules (feedparser, lxml, nh3, the topic compiler) load on first use: a pass
+# of 304s never needs them in the main process, and the workers preload them.
+HEAVY_MODULES = ["aggregator.classify", "aggregator.normalize", "aggregator.parse"]
 
 MIN_JOBS_FOR_POOL = 8
 """Below this many sources in a pass, parse inline: starting workers would cost more."""
@@ -45,6 +51,8 @@ class SourceJob:
         cls, source: Source, config: SourceConfig | None, fetched: FetchResult, now: datetime
     ) -> SourceJob:
         """The job for `fetched`, the body of `source`."""
+        from aggregator.normalize import SourceContext
+
         url = fetched.final_url or source.url
         context = SourceContext(
             name=source.name,
@@ -78,6 +86,10 @@ class Processed:
 
 def process(job: SourceJob, classifier: Classifier) -> Processed:
     """Parse, normalize and classify one document."""
+    from aggregator.classify import ArticleText
+    from aggregator.normalize import normalize_feed
+    from aggregator.parse import parse_feed
+
     try:
         feed = parse_feed(job.body, url=job.url, content_type=job.content_type, charset=job.charset)
     except ParseError as exc:
@@ -102,6 +114,8 @@ _worker_classifier: Classifier | None = None
 
 
 def _init_worker(topics: Sequence[TopicSpec]) -> None:
+    from aggregator.classify import Classifier
+
     global _worker_classifier
     _worker_classifier = Classifier(topics)
 
@@ -117,14 +131,14 @@ class ProcessPool:
     def __init__(self, topics: Sequence[TopicSpec], *, workers: int | None = None) -> None:
         self._topics = tuple(topics)
         self._workers = workers if workers is not None else (os.cpu_count() or 1)
-        self._classifier = Classifier(self._topics)
+        self._classifier: Classifier | None = None  # for inline work, compiled on first use
         self._executor: ProcessPoolExecutor | None = None
 
     def prepare(self, jobs: int) -> None:
         """Start the workers if a pass of `jobs` documents is worth them."""
         if self._executor is None and self._workers > 1 and jobs >= MIN_JOBS_FOR_POOL:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["aggregator.process"])
+            context.set_forkserver_preload(["aggregator.process", *HEAVY_MODULES])
             self._executor = ProcessPoolExecutor(
                 self._workers,
                 mp_context=context,
@@ -135,6 +149,10 @@ class ProcessPool:
     async def run(self, job: SourceJob) -> Processed:
         """Process one document, on a worker when the pool is running."""
         if self._executor is None:
+            if self._classifier is None:
+                from aggregator.classify import Classifier
+
+                self._classifier = Classifier(self._topics)
             return process(job, self._classifier)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, _work, job)

@@ -186,6 +186,20 @@ class Store:
             _bump(conn)
             return len(new), len(changed)
 
+    def save_states(self, states: Sequence[tuple[int, SourceState]]) -> None:
+        """Write the states of passes that brought no articles (304s, failures) together."""
+        with transaction(self._engine, "saving source states", write=True) as conn:
+            for source_id, state in states:
+                conn.execute(
+                    update(sources)
+                    .where(sources.c.id == source_id)
+                    .values(
+                        **state_values(state),
+                        title=func.coalesce(state.title, sources.c.title),
+                        link=func.coalesce(state.link, sources.c.link),
+                    )
+                )
+
     # ------------------------------------------------------------ articles
 
     def articles(self, source: str | None = None, limit: int = 50) -> list[Article]:
