@@ -188,17 +188,26 @@ class Store:
 
     def save_states(self, states: Sequence[tuple[int, SourceState]]) -> None:
         """Write the states of passes that brought no articles (304s, failures) together."""
+        if not states:
+            return
+        rows = [
+            {"_id": source_id, **state_values(state), "_title": state.title, "_link": state.link}
+            for source_id, state in states
+        ]
+        columns: dict[str, Any] = {
+            name: bindparam(name) for name in rows[0] if not name.startswith("_")
+        }
+        statement = (
+            update(sources)
+            .where(sources.c.id == bindparam("_id"))
+            .values(
+                **columns,
+                title=func.coalesce(bindparam("_title"), sources.c.title),
+                link=func.coalesce(bindparam("_link"), sources.c.link),
+            )
+        )
         with transaction(self._engine, "saving source states", write=True) as conn:
-            for source_id, state in states:
-                conn.execute(
-                    update(sources)
-                    .where(sources.c.id == source_id)
-                    .values(
-                        **state_values(state),
-                        title=func.coalesce(state.title, sources.c.title),
-                        link=func.coalesce(state.link, sources.c.link),
-                    )
-                )
+            conn.execute(statement, rows)
 
     # ------------------------------------------------------------ articles
 

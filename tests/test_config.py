@@ -244,12 +244,12 @@ CASES = {
     ),
     "yaml syntax": (
         "sources:\n  - name: a\n    url: [https://a.example/\n",
-        "c.yaml:4: YAML syntax error: expected ',' or ']', but got '<stream end>' "
+        "c.yaml:4: YAML syntax error: did not find expected ',' or ']' "
         "(while parsing a flow sequence on line 3)",
     ),
     "yaml bad indentation": (
         "server:\n  port: 1\n title: x\n",
-        "c.yaml:3: YAML syntax error: expected <block end>, but found '<block mapping start>' "
+        "c.yaml:3: YAML syntax error: did not find expected key "
         "(while parsing a block mapping on line 1)",
     ),
     "duplicate yaml key": (
