@@ -27,8 +27,7 @@ if TYPE_CHECKING:
     from aggregator.normalize import SourceContext
 
 # The parsing modules (feedparser, lxml, nh3, the topic compiler) load on first use: a pass
-# of 304s never needs them in the main process, and the workers preload them.
-HEAVY_MODULES = ["aggregator.classify", "aggregator.normalize", "aggregator.parse"]
+# of 304s never needs them.
 
 MIN_JOBS_FOR_POOL = 8
 """Below this many sources in a pass, parse inline: starting workers would cost more."""
@@ -126,36 +125,48 @@ def _work(job: SourceJob) -> Processed:
 
 
 class ProcessPool:
-    """Runs `process` on worker processes when worthwhile; inline otherwise."""
+    """Runs `process` on worker processes when a pass is big enough; inline otherwise.
+
+    The main process fetches and stores; parsing (the bulk of a cold pass) goes to
+    cpu_count - 1 worker processes (at least one), so every core is busy without a process
+    too many: each costs ~60 MiB. At most `2 * workers` documents are on or queued for the
+    workers at once, so fetched bodies and parsed results never pile up in memory.
+    Small passes (fewer than MIN_JOBS_FOR_POOL documents) parse inline and start nothing.
+    """
 
     def __init__(self, topics: Sequence[TopicSpec], *, workers: int | None = None) -> None:
         self._topics = tuple(topics)
-        self._workers = workers if workers is not None else (os.cpu_count() or 1)
+        default = max((os.cpu_count() or 1) - 1, 1)
+        self._workers = workers if workers is not None else default
         self._classifier: Classifier | None = None  # for inline work, compiled on first use
         self._executor: ProcessPoolExecutor | None = None
+        self._slots = asyncio.Semaphore(2 * self._workers)
 
     def prepare(self, jobs: int) -> None:
-        """Start the workers if a pass of `jobs` documents is worth them."""
-        if self._executor is None and self._workers > 1 and jobs >= MIN_JOBS_FOR_POOL:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["aggregator.process", *HEAVY_MODULES])
+        """Start the worker processes if a pass of `jobs` documents is worth them."""
+        if self._executor is None and self._workers > 0 and jobs >= MIN_JOBS_FOR_POOL:
+            # spawn: a fresh interpreter, safe beside the threads this process runs
             self._executor = ProcessPoolExecutor(
                 self._workers,
-                mp_context=context,
+                mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_worker,
                 initargs=(self._topics,),
             )
 
+    def _local(self, job: SourceJob) -> Processed:
+        if self._classifier is None:
+            from aggregator.classify import Classifier
+
+            self._classifier = Classifier(self._topics)
+        return process(job, self._classifier)
+
     async def run(self, job: SourceJob) -> Processed:
         """Process one document, on a worker when the pool is running."""
         if self._executor is None:
-            if self._classifier is None:
-                from aggregator.classify import Classifier
-
-                self._classifier = Classifier(self._topics)
-            return process(job, self._classifier)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, _work, job)
+            return self._local(job)
+        async with self._slots:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._executor, _work, job)
 
     def close(self) -> None:
         """Stop the workers."""

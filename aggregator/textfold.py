@@ -32,7 +32,7 @@ _WIDE.update({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
 _WORD_RE = re.compile("[a-z0-9\u00df-\u024f]+")
 _ACCENTED_RE = re.compile("[\u00c0-\u024f]")
 _SEPARATORS = bytes(b if chr(b).isascii() and chr(b).isalnum() else 32 for b in range(256))
-_STEM_CACHE_MAX = 200_000
+_STEM_CACHE_MAX = 20_000
 
 
 @lru_cache(maxsize=1)

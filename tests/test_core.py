@@ -24,7 +24,7 @@ from aggregator.models import (
     SourceConfig,
     UpdateResult,
 )
-from aggregator.process import Processed
+from aggregator.process import MIN_JOBS_FOR_POOL, Processed
 from aggregator.store import Store
 from aggregator.topicspec import RuleSpec, TopicSpec
 
@@ -85,9 +85,9 @@ def config_for(*names: str) -> Config:
 
 
 def run_pass(
-    config: Config, store: Store, fetcher: FakeFetcher, now: datetime = NOW
+    config: Config, store: Store, fetcher: FakeFetcher, now: datetime = NOW, workers: int = 0
 ) -> list[UpdateResult]:
-    with Updater(config, store, fetcher=fetcher, workers=1, rng=random.Random(1)) as updater:
+    with Updater(config, store, fetcher=fetcher, workers=workers, rng=random.Random(1)) as updater:
         updater.sync(now)
         return asyncio.run(updater.update(now=now))
 
@@ -107,6 +107,18 @@ def test_a_pass_stores_articles_and_topic_matches(store: Store) -> None:
     assert (source.etag, source.last_status, source.error_streak) == ('"x"', "ok", 0)
     assert source.title == "Example"
     assert source.next_fetch_at is not None and source.next_fetch_at > NOW
+
+
+def test_a_big_pass_parses_on_a_worker_process(store: Store) -> None:
+    names = [f"s{i}" for i in range(MIN_JOBS_FOR_POOL + 2)]
+    config = config_for(*names)
+    answers = {
+        f"https://{n}.test/feed": ok(f"https://{n}.test/feed", rss((f"{n}-1", f"{n} factory news")))
+        for n in names
+    }
+    results = run_pass(config, store, FakeFetcher(answers), workers=1)
+    assert {(r.status, r.new) for r in results} == {("ok", 1)}
+    assert len(store.topic_items("manufacturing", 100)) == len(names)
 
 
 def test_second_pass_sends_validators_and_writes_nothing(store: Store) -> None:
