@@ -11,7 +11,10 @@ stop    SIGTERM/SIGINT: stop ticking, let the pass in flight finish, exit 0
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
+from collections.abc import Iterator
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -57,7 +60,7 @@ async def run_daemon(config: Config, store: Store, *, tick: float = TICK_SECONDS
     scheduler.add_job(
         on_tick, "interval", seconds=tick, next_run_time=utcnow(), max_instances=1, coalesce=True
     )
-    server = uvicorn.Server(
+    server = _Server(
         uvicorn.Config(
             app,
             host=config.server.host,
@@ -66,6 +69,9 @@ async def run_daemon(config: Config, store: Store, *, tick: float = TICK_SECONDS
             access_log=False,
         )
     )
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, server.stop, signum)
     scheduler.start()
     log.info(
         "daemon started sources=%d topics=%d listen=%s:%d",
@@ -82,4 +88,18 @@ async def run_daemon(config: Config, store: Store, *, tick: float = TICK_SECONDS
             log.info("stopping: waiting up to %.0f s for the pass in flight", STOP_DEADLINE)
             await asyncio.wait(passes, timeout=STOP_DEADLINE)
         updater.close()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
         log.info("daemon stopped")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, with the signals left to the daemon (which stops, then exits 0)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    def stop(self, signum: int) -> None:
+        log.info("received %s: stopping", signal.Signals(signum).name)
+        self.should_exit = True
