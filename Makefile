@@ -25,11 +25,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check aggregator tests bench
 	$(BIN)/mypy
 
-# The browser test needs Debian's chromium; install it when missing and we may (root).
+# The browser test needs Debian's chromium (and a CJK font for its screenshots); install
+# them when chromium is missing and we may (root).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
 	      || echo "could not install chromium: the browser test will be skipped"; \
 	  else echo "chromium not installed: the browser test will be skipped"; fi; }
 
