@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from tests.server import FeedServer
@@ -134,3 +135,48 @@ def test_unknown_source_name_is_a_usage_error(tmp_path: Path) -> None:
     result = aggregator("--config", str(config), "fetch", "--source", "zzz", cwd=tmp_path)
     assert result.returncode == 2
     assert "no such source: zzz" in result.stderr
+
+
+GBK_RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>工业和信息化部</title><link>https://gov.example.cn/</link>
+<description>新闻</description>
+<item><guid>gbk-1</guid><title>工信部印发《制造业数字化转型行动方案》</title>
+<link>https://gov.example.cn/1</link><description>推进智能制造。</description>
+<pubDate>2026-03-02 10:30:00</pubDate></item></channel></rss>"""
+
+
+def test_gbk_body_with_a_wrong_declaration_reads_right(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    feed_server.add(
+        "/gbk.xml", GBK_RSS.encode("gbk"), content_type="application/rss+xml; charset=utf-8"
+    )
+    config = write_config(tmp_path, [("miit", feed_server.url("/gbk.xml"))])
+    assert aggregator("--config", str(config), "fetch", cwd=tmp_path).returncode == 0
+    [article] = json.loads(
+        aggregator("--config", str(config), "articles", "--json", cwd=tmp_path).stdout
+    )
+    assert article["title"] == "工信部印发《制造业数字化转型行动方案》"
+    assert article["text"] == "推进智能制造。"
+
+
+def test_gone_and_throttled_sources_are_reported(feed_server: FeedServer, tmp_path: Path) -> None:
+    feed_server.add("/gone.xml", "", status=410)
+    feed_server.add("/busy.xml", "", status=429, headers={"Retry-After": "7200"})
+    config = write_config(
+        tmp_path, [("gone", feed_server.url("/gone.xml")), ("busy", feed_server.url("/busy.xml"))]
+    )
+    result = aggregator("--config", str(config), "fetch", cwd=tmp_path)
+    assert result.returncode == 1
+    states = json.loads(
+        aggregator("--config", str(config), "sources", "--json", cwd=tmp_path).stdout
+    )
+    by_name = {s["name"]: s for s in states}
+    assert by_name["gone"]["enabled"] is False
+    assert by_name["gone"]["disabled_reason"].startswith("gone: ")
+    busy = by_name["busy"]
+    assert busy["last_status"] == "error" and busy["error_streak"] == 1
+    fetched = datetime.fromisoformat(busy["last_fetched_at"])
+    assert datetime.fromisoformat(busy["next_fetch_at"]) >= fetched + timedelta(seconds=7200)
+    again = aggregator("--config", str(config), "fetch", cwd=tmp_path)
+    assert again.returncode == 0 and "0 sources" in again.stderr  # neither is due
