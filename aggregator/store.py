@@ -37,6 +37,7 @@ from aggregator.schema import article_topics, articles, meta, sources
 from aggregator.store_decide import config_changes, mark_removed, new_source, split_batch, unique
 from aggregator.store_engine import describe, ensure_schema, open_engine, transaction
 from aggregator.store_rows import (
+    STATE_COLUMNS,
     article_from_row,
     match_from_row,
     match_values,
@@ -159,14 +160,7 @@ class Store:
         operation = f"saving source {self._names.get(source_id, f'#{source_id}')}"
         with transaction(self._engine, operation, write=True) as conn:
             name = conn.execute(
-                update(sources)
-                .where(sources.c.id == source_id)
-                .values(
-                    **state_values(state),
-                    title=func.coalesce(state.title, sources.c.title),
-                    link=func.coalesce(state.link, sources.c.link),
-                )
-                .returning(sources.c.name)
+                _STATE_UPDATE.returning(sources.c.name), _state_row(source_id, state)
             ).scalar()
             if name is None:
                 raise StorageError(operation, "no such source")
@@ -190,24 +184,9 @@ class Store:
         """Write the states of passes that brought no articles (304s, failures) together."""
         if not states:
             return
-        rows = [
-            {"_id": source_id, **state_values(state), "_title": state.title, "_link": state.link}
-            for source_id, state in states
-        ]
-        columns: dict[str, Any] = {
-            name: bindparam(name) for name in rows[0] if not name.startswith("_")
-        }
-        statement = (
-            update(sources)
-            .where(sources.c.id == bindparam("_id"))
-            .values(
-                **columns,
-                title=func.coalesce(bindparam("_title"), sources.c.title),
-                link=func.coalesce(bindparam("_link"), sources.c.link),
-            )
-        )
+        rows = [_state_row(source_id, state) for source_id, state in states]
         with transaction(self._engine, "saving source states", write=True) as conn:
-            conn.execute(statement, rows)
+            conn.execute(_STATE_UPDATE, rows)
 
     # ------------------------------------------------------------ articles
 
@@ -331,6 +310,24 @@ class Store:
 
 
 # ---------------------------------------------------------------- helpers (inside a transaction)
+
+
+def _state_row(source_id: int, state: SourceState) -> dict[str, Any]:
+    """The parameters of `_STATE_UPDATE` for one source."""
+    return {"_id": source_id, **state_values(state), "_title": state.title, "_link": state.link}
+
+
+_STATE_UPDATE = (
+    update(sources)
+    .where(sources.c.id == bindparam("_id"))
+    .values(
+        **{column: bindparam(column) for column in STATE_COLUMNS},
+        title=func.coalesce(bindparam("_title"), sources.c.title),
+        link=func.coalesce(bindparam("_link"), sources.c.link),
+    )
+)
+"""Writes one pass's source state (parameters from `_state_row`); a None title or link keeps
+the stored one."""
 
 
 def _update_grouped(conn: Connection, updates: list[dict[str, Any]]) -> None:

@@ -53,20 +53,24 @@ def config_values(config: SourceConfig) -> dict[str, Any]:
     }
 
 
+STATE_COLUMNS = (
+    "url",
+    "etag",
+    "last_modified",
+    "last_fetched_at",
+    "next_fetch_at",
+    "last_status",
+    "last_error",
+    "error_streak",
+    "enabled",
+    "disabled_reason",
+)
+"""The `sources` columns one pass writes, each named as its `SourceState` field."""
+
+
 def state_values(state: SourceState) -> dict[str, Any]:
     """The `sources` columns one pass writes."""
-    return {
-        "url": state.url,
-        "etag": state.etag,
-        "last_modified": state.last_modified,
-        "last_fetched_at": state.last_fetched_at,
-        "next_fetch_at": state.next_fetch_at,
-        "last_status": state.last_status,
-        "last_error": state.last_error,
-        "error_streak": state.error_streak,
-        "enabled": state.enabled,
-        "disabled_reason": state.disabled_reason,
-    }
+    return {column: getattr(state, column) for column in STATE_COLUMNS}
 
 
 def source_from_row(row: Mapping[Any, Any]) -> Source:
