@@ -96,11 +96,20 @@ def decide_state(
             last_status="error",
             last_error=error,
             error_streak=streak,
+            empty_streak=source.empty_streak,
             title=source.title,
             link=source.link,
         )
-        return state, UpdateResult(source.name, "error", reason=error, moved_to=moved)
+        result = UpdateResult(
+            source.name, "error", reason=error, moved_to=moved, bytes=len(fetched.body)
+        )
+        return state, result
     ok = fetched.status == "ok"
+    entries = processed.entries if ok and processed is not None else None
+    if entries is None:  # 304: nothing new was said about the entries
+        empty_streak = source.empty_streak
+    else:
+        empty_streak = source.empty_streak + 1 if entries == 0 else 0
     problem = processed.problem if processed is not None else None
     ttl = processed.ttl if processed is not None else None
     outcome = Outcome(ok=True, max_age=fetched.max_age, ttl_minutes=ttl)
@@ -115,11 +124,20 @@ def decide_state(
         last_status="ok" if ok else "not_modified",
         last_error=f"entries salvaged from a malformed document: {problem}" if problem else None,
         error_streak=0,
+        empty_streak=empty_streak,
         title=(processed.title if processed is not None and processed.title else source.title),
         link=(processed.link if processed is not None and processed.link else source.link),
     )
     status: UpdateStatus = "ok" if ok else "not_modified"
-    return state, UpdateResult(source.name, status, reason=state.last_error, moved_to=moved)
+    result = UpdateResult(
+        source.name,
+        status,
+        reason=state.last_error,
+        moved_to=moved,
+        bytes=len(fetched.body),
+        entries=entries,
+    )
+    return state, result
 
 
 def log_result(result: UpdateResult) -> None:
@@ -268,16 +286,10 @@ class Updater:
                 self._writer, self.store.save_update, source.id, state, articles, matches
             )
         except StorageError as exc:
-            return UpdateResult(source.name, "error", ms=_ms(started), reason=str(exc))
-        return UpdateResult(
-            source.name,
-            result.status,
-            new=new,
-            updated=updated,
-            ms=_ms(started),
-            reason=result.reason,
-            moved_to=result.moved_to,
-        )
+            return UpdateResult(
+                source.name, "error", ms=_ms(started), reason=str(exc), bytes=result.bytes
+            )
+        return replace(result, new=new, updated=updated, ms=_ms(started))
 
 
 def _ms(started: float) -> int:

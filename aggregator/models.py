@@ -82,6 +82,19 @@ SourceStatus = Literal["ok", "not_modified", "error", "gone"]
 
 
 @dataclass(frozen=True)
+class FeedHints:
+    """What a feed says about its own schedule; kept with the source, since a 304 says nothing.
+
+    From the parsed document (and its entries' dates) to the stored source and `schedule`.
+    """
+
+    ttl: int | None = None  # minutes, RSS <ttl>
+    skip_hours: tuple[int, ...] = ()  # hours 0-23 in UTC when not to fetch (RSS <skipHours>)
+    skip_days: tuple[int, ...] = ()  # weekdays, Monday = 0, when not to fetch (<skipDays>)
+    entries_per_day: float | None = None  # the feed's recent rhythm, for `interval: auto`
+
+
+@dataclass(frozen=True)
 class Source:
     """A source as stored, with its fetch state; from store to core, cli and serve."""
 
@@ -101,6 +114,8 @@ class Source:
     title: str | None = None  # the feed's own title, once fetched
     link: str | None = None  # the feed's own home page, once fetched
     article_count: int = 0
+    empty_streak: int = 0  # successful fetches in a row that found no entries at all
+    hints: FeedHints | None = None  # from the last fetched document
 
 
 @dataclass(frozen=True)
@@ -119,6 +134,8 @@ class SourceState:
     disabled_reason: str | None = None
     title: str | None = None
     link: str | None = None
+    empty_streak: int = 0
+    hints: FeedHints | None = None  # None keeps the stored hints (e.g. on a 304 or an error)
 
 
 # ---------------------------------------------------------------- fetch
@@ -270,3 +287,6 @@ class UpdateResult:
     ms: int = 0
     reason: str | None = None  # one line, for errors and salvaged documents
     moved_to: str | None = None  # new URL after a permanent redirect
+    bytes: int = 0  # response body size, as received
+    entries: int | None = None  # entries in the fetched document, when one was parsed
+    lag_ms: int | None = None  # how late the fetch started after the source was due

@@ -79,6 +79,7 @@ class Processed:
     title: str | None = None
     link: str | None = None
     ttl: int | None = None
+    entries: int = 0  # entries in the document, before normalizing drops any
     problem: str | None = None
     error: str | None = None
 
@@ -105,6 +106,7 @@ def process(job: SourceJob, classifier: Classifier) -> Processed:
         title=feed.title,
         link=feed.link,
         ttl=feed.ttl,
+        entries=len(feed.entries),
         problem=feed.problem,
     )
 

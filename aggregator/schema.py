@@ -30,8 +30,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 1
-"""Bumped with every change to the tables below (and, later, with a migration)."""
+SCHEMA_VERSION = 2
+"""Bumped with every change to the tables below. Until migrations own the schema, a column
+added later must be nullable or have a server default, so an older database gains it in place."""
 
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -119,6 +120,8 @@ sources = Table(
     Column("title", Text),
     Column("link", Text),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("empty_streak", Integer, nullable=False, server_default="0"),
+    Column("hints", JSONText),
     UniqueConstraint("name"),
     Index(None, "next_fetch_at"),
 )

@@ -33,12 +33,13 @@ from sqlalchemy import (
 
 from aggregator.errors import StorageError
 from aggregator.models import Article, FeedItem, Source, SourceConfig, SourceState, TopicMatch
-from aggregator.schema import article_topics, articles, meta, sources
+from aggregator.schema import JSONText, article_topics, articles, meta, sources
 from aggregator.store_decide import config_changes, mark_removed, new_source, split_batch, unique
 from aggregator.store_engine import describe, ensure_schema, open_engine, transaction
 from aggregator.store_rows import (
     STATE_COLUMNS,
     article_from_row,
+    hints_value,
     match_from_row,
     match_values,
     source_from_row,
@@ -314,7 +315,13 @@ class Store:
 
 def _state_row(source_id: int, state: SourceState) -> dict[str, Any]:
     """The parameters of `_STATE_UPDATE` for one source."""
-    return {"_id": source_id, **state_values(state), "_title": state.title, "_link": state.link}
+    return {
+        "_id": source_id,
+        **state_values(state),
+        "_title": state.title,
+        "_link": state.link,
+        "_hints": hints_value(state.hints),
+    }
 
 
 _STATE_UPDATE = (
@@ -324,6 +331,7 @@ _STATE_UPDATE = (
         **{column: bindparam(column) for column in STATE_COLUMNS},
         title=func.coalesce(bindparam("_title"), sources.c.title),
         link=func.coalesce(bindparam("_link"), sources.c.link),
+        hints=func.coalesce(bindparam("_hints", type_=JSONText), sources.c.hints),
     )
 )
 """Writes one pass's source state (parameters from `_state_row`); a None title or link keeps

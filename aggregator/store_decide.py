@@ -39,6 +39,8 @@ def new_source(config: SourceConfig, now: datetime) -> dict[str, Any]:
         "last_status": None,
         "last_error": None,
         "error_streak": 0,
+        "empty_streak": 0,
+        "hints": None,
         "title": None,
         "link": None,
         "created_at": now,
@@ -59,6 +61,8 @@ def config_changes(row: Mapping[Any, Any], config: SourceConfig) -> dict[str, An
             last_status=None,
             last_error=None,
             error_streak=0,
+            empty_streak=0,
+            hints=None,
             next_fetch_at=None,
         )
     was = (bool(row["enabled"]), row["disabled_reason"])

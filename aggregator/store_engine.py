@@ -2,7 +2,7 @@
 
 open_engine(url)        engine with SQLite tuned (WAL, synchronous=NORMAL, foreign keys,
                         busy timeout; the file's folder created) or PostgreSQL as is
-ensure_schema(conn)     create missing tables, seed `meta`, refuse a newer schema
+ensure_schema(conn)     create missing tables and columns, seed `meta`, refuse a newer schema
 transaction(engine, …)  one transaction; SQLite writers take the write lock up front
                         (BEGIN IMMEDIATE) so the busy timeout applies; any database
                         error leaves as `StorageError(operation, reason)`
@@ -15,7 +15,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy import (
+    Connection,
+    DefaultClause,
+    Engine,
+    create_engine,
+    event,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
@@ -129,6 +138,7 @@ def _insert_ignore(conn: Connection, rows: list[dict[str, Any]]) -> None:
 def ensure_schema(conn: Connection, where: str) -> None:
     """Create missing tables and `meta` rows; refuse a database from a newer version."""
     metadata.create_all(conn)
+    _add_missing_columns(conn)
     _insert_ignore(
         conn,
         [
@@ -141,3 +151,25 @@ def ensure_schema(conn: Connection, where: str) -> None:
         raise StorageError(
             where, f"schema version {found} is newer than this program's ({SCHEMA_VERSION})"
         )
+    if found < SCHEMA_VERSION:
+        conn.execute(
+            update(meta).where(meta.c.key == "schema_version").values(value=SCHEMA_VERSION)
+        )
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    """Give tables made by an older version the columns added since (nullable or defaulted)."""
+    inspector = inspect(conn)
+    for table in metadata.sorted_tables:
+        have = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in have:
+                continue
+            kind = column.type.compile(dialect=conn.dialect)
+            default = column.server_default
+            clause = ""
+            if isinstance(default, DefaultClause) and isinstance(default.arg, str):
+                clause = f" NOT NULL DEFAULT '{default.arg}'" if not column.nullable else ""
+            conn.exec_driver_sql(
+                f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{clause}'
+            )

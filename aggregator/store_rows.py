@@ -12,6 +12,7 @@ from typing import Any, cast
 from aggregator.models import (
     Article,
     Enclosure,
+    FeedHints,
     Source,
     SourceConfig,
     SourceState,
@@ -64,8 +65,10 @@ STATE_COLUMNS = (
     "error_streak",
     "enabled",
     "disabled_reason",
+    "empty_streak",
 )
-"""The `sources` columns one pass writes, each named as its `SourceState` field."""
+"""The `sources` columns one pass writes, each named as its `SourceState` field (title, link and
+hints are written apart: None keeps the stored value)."""
 
 
 def state_values(state: SourceState) -> dict[str, Any]:
@@ -92,6 +95,32 @@ def source_from_row(row: Mapping[Any, Any]) -> Source:
         title=row["title"],
         link=row["link"],
         article_count=row.get("article_count") or 0,
+        empty_streak=row["empty_streak"],
+        hints=hints_from_value(row["hints"]),
+    )
+
+
+def hints_value(hints: FeedHints | None) -> dict[str, Any] | None:
+    """FeedHints as stored (JSON), or None."""
+    if hints is None:
+        return None
+    return {
+        "ttl": hints.ttl,
+        "skip_hours": list(hints.skip_hours),
+        "skip_days": list(hints.skip_days),
+        "entries_per_day": hints.entries_per_day,
+    }
+
+
+def hints_from_value(value: Mapping[str, Any] | None) -> FeedHints | None:
+    """Stored FeedHints back, or None."""
+    if not value:
+        return None
+    return FeedHints(
+        ttl=value.get("ttl"),
+        skip_hours=tuple(value.get("skip_hours") or ()),
+        skip_days=tuple(value.get("skip_days") or ()),
+        entries_per_day=value.get("entries_per_day"),
     )
 
 
