@@ -21,11 +21,13 @@ from aggregator.errors import StorageError
 from aggregator.models import (
     Article,
     Enclosure,
+    FeedHints,
     Source,
     SourceConfig,
     SourceState,
     TopicMatch,
 )
+from aggregator.schema import SCHEMA_VERSION
 from aggregator.schema import sources as sources_table
 from aggregator.store import Store
 
@@ -599,3 +601,41 @@ def test_stats(store: Store) -> None:
     a = synced(store, "a", "b")["a"]
     save(store, a, [article("a", "1"), article("a", "2")], {"1": [match("m", 1), match("p", 1)]})
     assert store.stats() == {"sources": 2, "articles": 2, "matches": 2}
+
+
+def test_an_older_database_gains_the_new_columns_in_place(db_url: str) -> None:
+    first = Store(db_url)
+    first.sync_sources([config("a")], NOW)
+    first.close()
+    engine = sqlalchemy.create_engine(db_url)
+    with engine.begin() as conn:  # back to the first schema: no empty_streak, no hints
+        conn.exec_driver_sql("ALTER TABLE sources DROP COLUMN empty_streak")
+        conn.exec_driver_sql("ALTER TABLE sources DROP COLUMN hints")
+        conn.exec_driver_sql("UPDATE meta SET value = 1 WHERE key = 'schema_version'")
+    reopened = Store(db_url)
+    [source] = reopened.sources()
+    assert (source.name, source.empty_streak, source.hints) == ("a", 0, None)
+    hints = FeedHints(ttl=60, skip_hours=(1, 2), skip_days=(6,), entries_per_day=2.5)
+    state = SourceState(
+        url=source.url,
+        etag=None,
+        last_modified=None,
+        last_fetched_at=NOW,
+        next_fetch_at=NOW,
+        last_status="ok",
+        last_error=None,
+        error_streak=0,
+        empty_streak=2,
+        hints=hints,
+    )
+    reopened.save_states([(source.id, state)])
+    reopened.save_states([(source.id, dataclasses.replace(state, hints=None))])
+    [after] = reopened.sources()
+    assert (after.empty_streak, after.hints) == (2, hints)
+    reopened.close()
+    with engine.begin() as conn:
+        version = conn.exec_driver_sql(
+            "SELECT value FROM meta WHERE key = 'schema_version'"
+        ).scalar_one()
+    engine.dispose()
+    assert version == SCHEMA_VERSION
