@@ -33,7 +33,12 @@ class Context:
 
     @contextmanager
     def store(self) -> Iterator[Store]:
-        store = Store(self.config().database_url)
+        config = self.config()
+        store = Store(
+            config.database_url,
+            busy_timeout=config.database_busy_timeout,
+            story_threshold=config.stories.threshold,
+        )
         try:
             yield store
         finally:

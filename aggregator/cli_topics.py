@@ -1,8 +1,10 @@
-"""CLI commands over topics and publishing: explain, reclassify, preview, publish, serve, run."""
+"""CLI commands over topics and publishing: explain, reclassify, preview, publish, serve, run,
+reload."""
 
 from __future__ import annotations
 
 import asyncio
+import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import click
 from rich.table import Table
 
 from aggregator.cli_context import Context, err, out, pass_context
+from aggregator.pidfile import DEFAULT_PID_FILE, PID_FILE_ENV_VAR
 
 
 @click.command()
@@ -103,15 +106,58 @@ def serve(ctx: Context) -> None:
         run(config, store)
 
 
-@click.command()
-@pass_context
-def run(ctx: Context) -> None:
-    """Run the daemon: fetch what is due on schedule and serve the feeds, until stopped."""
-    from aggregator.daemon import run_daemon
+pid_file_option = click.option(
+    "--pid-file",
+    metavar="PATH",
+    envvar=PID_FILE_ENV_VAR,
+    default=DEFAULT_PID_FILE,
+    show_default=True,
+    help=f"The daemon's pid file (also ${PID_FILE_ENV_VAR}).",
+)
 
+
+@click.command()
+@pid_file_option
+@click.option(
+    "--stop-timeout",
+    type=click.FloatRange(min=0),
+    default=20.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="After SIGTERM/SIGINT, how long sources in flight may take to finish.",
+)
+@click.option(
+    "--role",
+    type=click.Choice(["all", "worker", "web"]),
+    default="all",
+    show_default=True,
+    help="worker: only fetch (no HTTP server); web: only serve; all: both. Many workers and "
+    "web processes may share one PostgreSQL database (docs/scaling.md).",
+)
+@pass_context
+def run(ctx: Context, pid_file: str, stop_timeout: float, role: str) -> None:
+    """Run the daemon: fetch what is due on schedule and serve the feeds, until stopped.
+
+    SIGHUP (or `aggregator reload`) re-reads the config; SIGTERM stops it.
+    """
+    from aggregator.daemon import ROLES, run_daemon
+
+    chosen = next(r for r in ROLES if r == role)
     config = ctx.config()
     with ctx.store() as store:
-        asyncio.run(run_daemon(config, store))
+        asyncio.run(
+            run_daemon(config, store, pid_file=pid_file, stop_timeout=stop_timeout, role=chosen)
+        )
 
 
-COMMANDS = (explain, reclassify, preview, publish, serve, run)
+@click.command()
+@pid_file_option
+def reload(pid_file: str) -> None:
+    """Tell the running daemon to re-read its config (SIGHUP); it logs what changed."""
+    from aggregator.pidfile import signal_daemon
+
+    pid = signal_daemon(pid_file, signal.SIGHUP)
+    out.print(f"reload requested: sent SIGHUP to the daemon (pid {pid})", markup=False)
+
+
+COMMANDS = (explain, reclassify, preview, publish, serve, run, reload)

@@ -2,8 +2,8 @@
 
     find the file (--config, $AGGREGATOR_CONFIG, config/aggregator.yaml)
       ─► read and compose each file, a line per node, ${VAR} expanded   (yamlload)
-      ─► check its top-level keys; validate database/server/fetch (main file only),
-         each source and each topic                                      (configschema)
+      ─► check its top-level keys; validate database/server/fetch/stories/workers (main file
+         only; the lease must outlast a fetch), each source and each topic (configschema)
       ─► follow `include:` depth first, relative to the including file; cycles are errors
       ─► across files: duplicate source names, duplicate topic slugs, topic regexes
       ─► raise ConfigError carrying every issue, or build the frozen `Config`
@@ -28,12 +28,21 @@ from aggregator.configschema import (
     FetchSection,
     ServerSection,
     SourceSection,
+    StoriesSection,
     parse_interval,
     unknown_key,
     validate,
 )
+from aggregator.configworkers import WorkersSection, lease_problem
 from aggregator.errors import ConfigError, ConfigIssue
-from aggregator.models import Config, FetchSettings, ServerConfig, SourceConfig
+from aggregator.models import (
+    Config,
+    FetchSettings,
+    ServerConfig,
+    SourceConfig,
+    StorySettings,
+    WorkerSettings,
+)
 from aggregator.topicspec import TopicSpec
 from aggregator.yamlload import Path, YamlDocument, format_path, load_yaml
 
@@ -48,7 +57,7 @@ __all__ = [
 DEFAULT_CONFIG_PATH = "config/aggregator.yaml"
 CONFIG_ENV_VAR = "AGGREGATOR_CONFIG"
 M = TypeVar("M", bound=BaseModel)
-_MAIN_ONLY = ("database", "server", "fetch")
+_MAIN_ONLY = ("database", "server", "fetch", "stories", "workers")
 _SHARED = ("include", "sources", "topics")
 
 
@@ -60,9 +69,14 @@ def find_config_path(cli_value: str | None, env: Mapping[str, str] | None = None
     return from_env or DEFAULT_CONFIG_PATH
 
 
-def load_config(path: str, env: Mapping[str, str] | None = None) -> Config:
-    """Read, validate and assemble the config at `path`; ConfigError lists every issue."""
-    reader = _Reader(os.environ if env is None else env)
+def load_config(
+    path: str, env: Mapping[str, str] | None = None, *, texts: Mapping[str, str] | None = None
+) -> Config:
+    """Read, validate and assemble the config at `path`; ConfigError lists every issue.
+
+    `texts` maps real paths (os.path.realpath) to text read instead of the file's, so that
+    an edit can be checked before it is written (see `configedit`)."""
+    reader = _Reader(os.environ if env is None else env, texts or {})
     reader.read_file(path, os.path.abspath(path), main=True, stack=())
     if reader.issues:
         files: dict[str, int] = {}
@@ -76,6 +90,9 @@ def load_config(path: str, env: Mapping[str, str] | None = None) -> Config:
         topics=tuple(reader.topics),
         server=ServerConfig(**reader.server.model_dump()),
         fetch=FetchSettings(**reader.fetch.model_dump()),
+        database_busy_timeout=reader.database.busy_timeout,
+        stories=StorySettings(**reader.stories.model_dump()),
+        workers=WorkerSettings(**reader.workers.model_dump()),
     )
 
 
@@ -91,12 +108,15 @@ class _File:
 class _Reader:
     """Reads a config file and its includes, collecting parts and issues as it goes."""
 
-    def __init__(self, env: Mapping[str, str]) -> None:
+    def __init__(self, env: Mapping[str, str], texts: Mapping[str, str]) -> None:
         self.env = env
+        self.texts = texts
         self.issues: list[ConfigIssue] = []
         self.database = DatabaseSection()
         self.server = ServerSection()
         self.fetch = FetchSection()
+        self.stories = StoriesSection()
+        self.workers = WorkersSection()
         self.sources: list[SourceConfig] = []
         self.topics: list[TopicSpec] = []
         self._names: dict[str, str] = {}  # source name -> "file:line" where first declared
@@ -126,6 +146,9 @@ class _Reader:
             self.database = self._section(file, DatabaseSection, data, "database") or self.database
             self.server = self._section(file, ServerSection, data, "server") or self.server
             self.fetch = self._section(file, FetchSection, data, "fetch") or self.fetch
+            self.stories = self._section(file, StoriesSection, data, "stories") or self.stories
+            self.workers = self._section(file, WorkersSection, data, "workers") or self.workers
+            self._check_lease(file)
         for i, item in self._items(file, data, "sources"):
             self._source(file, i, item)
         for i, item in self._items(file, data, "topics"):
@@ -139,8 +162,16 @@ class _Reader:
             elif key not in self._loaded:
                 self.read_file(target_shown, target_real, main=False, stack=here)
 
+    def _check_lease(self, file: _File) -> None:
+        workers = WorkerSettings(**self.workers.model_dump())
+        problem = lease_problem(workers, FetchSettings(**self.fetch.model_dump()))
+        if problem:
+            self._issue(file, ("workers", "lease"), problem)
+
     def _read_text(self, shown: str, real: str, main: bool) -> str | None:
         try:
+            if os.path.realpath(real) in self.texts:
+                return self.texts[os.path.realpath(real)]
             with open(real, encoding="utf-8-sig") as handle:
                 return handle.read()
         except FileNotFoundError:
@@ -220,13 +251,20 @@ class _Reader:
             SourceConfig(
                 name=model.name,
                 url=model.url,
-                interval=model.interval,
+                interval=model.interval if isinstance(model.interval, int) else None,
+                auto_interval=model.interval == "auto",
+                min_interval=model.min_interval,
+                max_interval=model.max_interval,
                 tags=model.tags,
                 language=model.language,
                 enabled=model.enabled,
                 timezone=model.timezone,
                 headers=tuple(model.headers.items()),
                 type=model.type,
+                page=model.page.rules() if model.page else None,
+                content=model.content,
+                full_text=model.full_text,
+                max_new_per_pass=model.max_new_per_pass,
                 file=file.shown,
                 line=file.doc.line(path),
             )

@@ -29,7 +29,16 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from aggregator.models import FetchSettings, ServerConfig
+from aggregator.configpage import ContentField, FullTextField, MaxNewField, PageField
+from aggregator.models import (
+    DEFAULT_BUSY_TIMEOUT,
+    DEFAULT_MAX_INTERVAL,
+    DEFAULT_MAX_NEW_PER_PASS,
+    DEFAULT_MIN_INTERVAL,
+    FetchSettings,
+    ServerConfig,
+    StorySettings,
+)
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
@@ -45,8 +54,8 @@ class Problem(NamedTuple):
 
 
 DEFAULT_DATABASE_URL = "sqlite:///data/aggregator.db"
-MIN_INTERVAL = 60
-"""The shortest `interval` a source may ask for, in seconds."""
+LOWEST_INTERVAL = 60
+"""The lowest `min_interval` (and so `interval`) a source may set, in seconds."""
 
 _INTERVAL_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2}
@@ -78,6 +87,16 @@ def parse_interval(text: str) -> int:
     if seconds <= 0:
         raise ValueError(f"invalid interval {text!r}: must be more than zero")
     return seconds
+
+
+def format_interval(seconds: int) -> str:
+    """An interval as `parse_interval` reads it, largest unit first: 5400 → "1h30m"."""
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size or (not parts and unit == "s"):
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return "".join(parts)
 
 
 def parse_size(text: str) -> int:
@@ -140,6 +159,12 @@ def _none_as_tuple(value: Any) -> Any:
     return () if value is None else value
 
 
+def _interval_or_auto(value: Any) -> int | str | None:
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    return _interval(value)
+
+
 def _interval(value: Any) -> int | None:
     if value is None:
         return None
@@ -154,9 +179,9 @@ def _interval(value: Any) -> int | None:
         seconds = int(value)
     else:
         raise _fail("expected an interval such as 30m, 1h, 1d or a number of seconds")
-    if seconds < MIN_INTERVAL:
-        shown = value if isinstance(value, str) else f"{seconds}s"
-        raise _fail(f"too short: {shown} (the minimum is {MIN_INTERVAL}s)")
+    if seconds < LOWEST_INTERVAL:
+        shown = value.strip() if isinstance(value, str) else f"{seconds}s"
+        raise _fail(f"too short: {shown} (the minimum is {format_interval(LOWEST_INTERVAL)})")
     return seconds
 
 
@@ -182,6 +207,7 @@ class DatabaseSection(_Section):
     """`database:` in the main config file."""
 
     url: Text = DEFAULT_DATABASE_URL
+    busy_timeout: Number = Field(default=DEFAULT_BUSY_TIMEOUT, gt=0)  # seconds
 
     @field_validator("url")
     @classmethod
@@ -220,18 +246,32 @@ class FetchSection(_Section):
     user_agent: Text = _FETCH.user_agent
 
 
+class StoriesSection(_Section):
+    """`stories:` in the main config file (near-duplicate grouping; see docs/stories.md)."""
+
+    # below 0.3 the LSH bands (fingerprint.BANDS x ROWS) would miss many candidates
+    threshold: Number = Field(default=StorySettings().threshold, ge=0.3, le=1.0)
+
+
 class SourceSection(_Section):
     """One item of `sources:`; `context["base_dir"]` resolves plain paths in `url`."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     url: str
-    interval: Annotated[int | None, BeforeValidator(_interval)] = None
+    # Validated in this order, each checked against those before it.
+    min_interval: Annotated[int, BeforeValidator(_interval)] = DEFAULT_MIN_INTERVAL
+    interval: Annotated[int | Literal["auto"] | None, BeforeValidator(_interval_or_auto)] = None
+    max_interval: Annotated[int, BeforeValidator(_interval)] = DEFAULT_MAX_INTERVAL
     tags: Annotated[tuple[Text, ...], BeforeValidator(_none_as_tuple)] = ()
     language: str | None = Field(default=None, pattern=r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
     enabled: bool = True
     timezone: str | None = None
     headers: Annotated[dict[str, str], BeforeValidator(_none_as_dict)] = {}
-    type: Literal["feed"] = "feed"
+    type: Literal["feed", "page"] = "feed"
+    page: PageField = None  # these four check `type` and each other: see configpage
+    full_text: FullTextField = False
+    content: ContentField = None
+    max_new_per_pass: MaxNewField = DEFAULT_MAX_NEW_PER_PASS
 
     @field_validator("url")
     @classmethod
@@ -241,6 +281,25 @@ class SourceSection(_Section):
             return source_url(value, base_dir)
         except ValueError as exc:
             raise _fail(str(exc)) from None
+
+    @field_validator("interval")
+    @classmethod
+    def _interval_floor(cls, value: int | str | None, info: ValidationInfo) -> int | str | None:
+        floor = info.data.get("min_interval")
+        if isinstance(value, int) and floor is not None and value < floor:
+            shown = format_interval(floor)
+            raise _fail(f"shorter than min_interval ({shown}); lower min_interval to allow it")
+        return value
+
+    @field_validator("max_interval")
+    @classmethod
+    def _max_interval(cls, value: int, info: ValidationInfo) -> int:
+        if info.data.get("interval", "auto") != "auto":
+            raise _fail("used only with interval: auto")
+        floor = info.data.get("min_interval")
+        if floor is not None and value < floor:
+            raise _fail(f"shorter than min_interval ({format_interval(floor)})")
+        return value
 
     @field_validator("timezone")
     @classmethod

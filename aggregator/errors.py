@@ -2,9 +2,11 @@
 
     AggregatorError
     ├── ConfigError          a config file failed validation (carries every issue found)
+    ├── ConfigEditError      a change to a config file was refused (file + reason)
     ├── FetchError           a request could not be made or answered (source/URL + reason)
     ├── ParseError           a document could not be read as a feed or page
-    │   └── NotAFeedError    the document is something else (an HTML page, an error page)
+    │   ├── NotAFeedError    the document is something else (an HTML page, an error page)
+    │   └── ExtractError     a web page has no main content to extract (or a bad selector)
     └── StorageError         the database refused or failed an operation
 
 Expected failures are values (see `models.FetchResult`, `models.UpdateResult`); these
@@ -45,6 +47,15 @@ class ConfigError(AggregatorError):
         super().__init__("\n".join(str(i) for i in issues))
 
 
+class ConfigEditError(AggregatorError):
+    """A change to the config file `file` was refused (e.g. a duplicate source); nothing written."""
+
+    def __init__(self, file: str, reason: str) -> None:
+        self.file = file
+        self.reason = reason
+        super().__init__(f"{file}: {reason}")
+
+
 class FetchError(AggregatorError):
     """A request for `url` failed; `reason` is one line."""
 
@@ -65,6 +76,10 @@ class ParseError(AggregatorError):
 
 class NotAFeedError(ParseError):
     """The document at `url` is not a feed, e.g. "not a feed (got text/html)"."""
+
+
+class ExtractError(ParseError):
+    """The page at `url` gave no article, e.g. "no main content found"."""
 
 
 class StorageError(AggregatorError):

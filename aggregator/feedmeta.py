@@ -13,7 +13,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from aggregator import PROJECT_URL, __version__
@@ -201,3 +201,48 @@ def plain_summary(item: FeedItem, limit: int = 280) -> str:
     source = item.article.summary or ""
     plain = html.unescape(_TAG.sub(" ", source)) if source else item.article.text
     return excerpt(plain, limit)
+
+
+def policy_line(item: FeedItem) -> str | None:
+    """The policy-document line shown atop an item: "文号 … · 发文机关 … · 成文日期 …"."""
+    policy = item.article.policy
+    if policy is None:
+        return None
+    parts = [
+        f"{label} {value}"
+        for label, value in (
+            ("文号", policy.doc_number),
+            ("发文机关", policy.issuer),
+            ("成文日期", _chinese_date(policy.written)),
+            ("发布日期", _chinese_date(policy.published)),
+        )
+        if value
+    ]
+    return xml_text(" · ".join(parts)) if parts else None
+
+
+def item_content(item: FeedItem) -> str:
+    """The item's content HTML, XML-safe, after its policy line when it has one."""
+    content = xml_text(item.article.content)
+    line = policy_line(item)
+    if not content or line is None:
+        return content
+    return f'<p class="policy">{html.escape(line, quote=False)}</p>{content}'
+
+
+def policy_extension(item: FeedItem) -> dict[str, dict[str, str]]:
+    """`{"policy": {...}}` for JSON Feed's `_aggregator` object, or {} when there is none."""
+    policy = item.article.policy
+    if policy is None:
+        return {}
+    fields = {
+        "doc_number": policy.doc_number,
+        "issuer": policy.issuer,
+        "written": policy.written.isoformat() if policy.written else None,
+        "published": policy.published.isoformat() if policy.published else None,
+    }
+    return {"policy": {key: xml_text(value) for key, value in fields.items() if value}}
+
+
+def _chinese_date(day: date | None) -> str | None:
+    return f"{day.year}年{day.month}月{day.day}日" if day is not None else None

@@ -1,7 +1,8 @@
 """Write JSON Feed 1.1 (https://jsonfeed.org/version/1.1) documents from feed items.
 
 Each item carries the spec's fields plus our `_aggregator` extension object (its original
-source, its topics and its language), which readers that do not know it ignore.
+source, its topics, its language and, for a story, the other sources that reported it; see
+`storyfeed`), which readers that do not know it ignore.
 Pure: the same items give the same bytes.
 """
 
@@ -21,17 +22,20 @@ from aggregator.feedmeta import (
     FeedLinks,
     categories,
     dominant_language,
+    item_content,
     item_id,
     item_title,
     item_updated,
     ordered,
     plain_summary,
+    policy_extension,
     rfc3339,
     source_label,
     topic_title,
     xml_text,
 )
 from aggregator.models import FeedItem, ServerConfig
+from aggregator.storyfeed import story_extension, with_also_reported
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -43,13 +47,14 @@ def render_json_feed(
     server: ServerConfig,
     now: datetime,
     topic_titles: Mapping[str, str] | None = None,
+    links: FeedLinks | None = None,
 ) -> bytes:
     """A JSON Feed 1.1 document as UTF-8 bytes, items newest first.
 
     `now` is accepted for symmetry with the XML formats; JSON Feed has no feed-level date.
     """
     del now
-    links = FeedLinks(server.base_url, info.slug)
+    links = links or FeedLinks(server.base_url, info.slug)
     chosen = ordered(items)
     document: dict[str, Any] = {
         "version": VERSION,
@@ -80,7 +85,8 @@ def _item(item: FeedItem, links: FeedLinks, titles: Mapping[str, str] | None) ->
     if article.url:
         out["url"] = xml_text(article.url)
     out["title"] = item_title(item)
-    content = xml_text(article.content) or xml_text(article.summary)
+    content = item_content(item) or xml_text(article.summary)
+    content = with_also_reported(item, "", content)[1]  # "Also reported by", if any
     if content:
         out["content_html"] = content
     else:
@@ -120,6 +126,8 @@ def _item(item: FeedItem, links: FeedLinks, titles: Mapping[str, str] | None) ->
             for match in item.topics
         ],
         "language": article.language,
+        **story_extension(item),  # "story" and "also_reported_by", see storyfeed
+        **policy_extension(item),  # "policy", for articles from policy-document pages
     }
     return out
 

@@ -12,7 +12,7 @@ field says otherwise.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from aggregator import USER_AGENT
@@ -23,6 +23,38 @@ from aggregator.topicspec import TopicSpec
 DEFAULT_INTERVAL = 30 * 60
 """Seconds between fetches of a source that names no interval."""
 
+DEFAULT_BUSY_TIMEOUT = 30.0
+"""Seconds a database write waits for another writer's lock before it fails (and is retried)."""
+
+DEFAULT_MIN_INTERVAL = 5 * 60
+"""Seconds: the floor of a source's interval unless its `min_interval` says otherwise."""
+
+DEFAULT_MAX_INTERVAL = 24 * 3600
+"""Seconds: the longest interval `interval: auto` chooses unless `max_interval` says otherwise."""
+
+
+DEFAULT_MAX_NEW_PER_PASS = 20
+"""Article pages a page source (or a `full_text` feed) fetches at most in one pass."""
+
+
+@dataclass(frozen=True)
+class PageRules:
+    """How a `type: page` source finds its articles on its list page; `page:` in the config.
+
+    With `item`, each element it matches is one article (`link`, `title`, `date` select inside
+    it); without, every link of the page is a candidate, kept by `include`/`exclude` (regexes
+    searched in the absolute URL) or, with no `include`, when it looks like an article link.
+    """
+
+    item: str | None = None  # CSS selector of each article's element on the list page
+    link: str | None = None  # CSS inside an item: its link (default: the first a[href])
+    title: str | None = None  # CSS inside an item: its title (default: the link's text)
+    date: str | None = None  # CSS inside an item: its date (default: a date in its text)
+    next: str | None = None  # CSS selector of the next list page's link
+    max_pages: int = 3  # list pages read per pass when `next` is given
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
 
 @dataclass(frozen=True)
 class SourceConfig:
@@ -31,14 +63,26 @@ class SourceConfig:
     name: str
     url: str
     interval: int | None = None  # seconds; None means DEFAULT_INTERVAL
+    auto_interval: bool = False  # `interval: auto`: follow the feed's own rhythm
+    min_interval: int = DEFAULT_MIN_INTERVAL  # seconds; never fetched more often
+    max_interval: int = DEFAULT_MAX_INTERVAL  # seconds; the longest `interval: auto` chooses
     tags: tuple[str, ...] = ()
     language: str | None = None
     enabled: bool = True
     timezone: str | None = None  # IANA name; dates without a zone are read in it
     headers: tuple[tuple[str, str], ...] = ()
-    type: Literal["feed"] = "feed"
+    type: Literal["feed", "page"] = "feed"
+    page: PageRules | None = None  # type: page; None reads the page's links by pattern
+    content: str | None = None  # CSS selector of an article page's main content
+    full_text: bool = False  # type: feed: fetch each new entry's page for its full text
+    max_new_per_pass: int = DEFAULT_MAX_NEW_PER_PASS  # article pages fetched per pass
     file: str | None = None  # the YAML file and line it came from, for messages
     line: int | None = None
+
+    @property
+    def fetches_pages(self) -> bool:
+        """True when a page pass serves the source: `type: page`, or a feed with `full_text`."""
+        return self.type == "page" or self.full_text
 
 
 @dataclass(frozen=True)
@@ -65,6 +109,21 @@ class ServerConfig:
 
 
 @dataclass(frozen=True)
+class WorkerSettings:
+    """How daemon processes share the due sources (see store_leases); `workers:` in the config."""
+
+    lease: float = 300.0  # seconds a claimed source stays with its worker; > fetch timeouts
+    claim_batch: int = 256  # most sources one worker holds (claims per tick, in flight) at once
+
+
+@dataclass(frozen=True)
+class StorySettings:
+    """How near-duplicate articles are grouped into stories; `stories:` in the config."""
+
+    threshold: float = 0.5  # estimated Jaccard similarity that joins a story (0.3 to 0.95)
+
+
+@dataclass(frozen=True)
 class Config:
     """A whole validated configuration; from config to every other part."""
 
@@ -74,6 +133,9 @@ class Config:
     topics: tuple[TopicSpec, ...] = ()
     server: ServerConfig = field(default_factory=ServerConfig)
     fetch: FetchSettings = field(default_factory=FetchSettings)
+    database_busy_timeout: float = DEFAULT_BUSY_TIMEOUT  # seconds; `database.busy_timeout`
+    stories: StorySettings = field(default_factory=StorySettings)
+    workers: WorkerSettings = field(default_factory=WorkerSettings)
 
 
 # ---------------------------------------------------------------- stored sources
@@ -187,6 +249,39 @@ class Enclosure:
 
 
 @dataclass(frozen=True)
+class PolicyInfo:
+    """What a policy document's page says about the document; from extract to the stored Article.
+
+    Shown in published items; None fields were not found on the page.
+    """
+
+    doc_number: str | None = None  # 文号, e.g. "工信部规〔2024〕3号" (brackets made 〔〕)
+    issuer: str | None = None  # 发文机关; several are joined with "、"
+    written: date | None = None  # 成文日期
+    published: date | None = None  # 发布日期
+
+
+@dataclass(frozen=True)
+class ExtractedPage:
+    """One web page's main content and metadata; from extract to the page-source pipeline.
+
+    `content` is sanitized HTML (page furniture removed), `text` its plain rendition.
+    """
+
+    url: str
+    title: str | None
+    content: str
+    text: str
+    published: datetime | None = None  # aware UTC
+    author: str | None = None
+    language: str | None = None
+    images: tuple[str, ...] = ()  # absolute URLs of the content's images, in order
+    keywords: tuple[str, ...] = ()
+    source: str | None = None  # who the page says wrote it first (ContentSource, 来源)
+    policy: PolicyInfo | None = None
+
+
+@dataclass(frozen=True)
 class ParsedEntry:
     """One entry as the document gave it; from parse to normalize.
 
@@ -207,6 +302,7 @@ class ParsedEntry:
     published: datetime | None = None
     updated: datetime | None = None
     language: str | None = None
+    policy: PolicyInfo | None = None  # from an extracted page of a policy document
 
 
 @dataclass(frozen=True)
@@ -218,6 +314,8 @@ class ParsedFeed:
     link: str | None = None
     language: str | None = None
     ttl: int | None = None  # minutes, from RSS <ttl>
+    skip_hours: tuple[int, ...] = ()  # RSS <skipHours>: hours 0-23 (GMT), sorted
+    skip_days: tuple[int, ...] = ()  # RSS <skipDays>: weekdays, Monday = 0, sorted
     entries: tuple[ParsedEntry, ...] = ()
     problem: str | None = None  # set when entries were salvaged from a malformed document
 
@@ -245,6 +343,7 @@ class Article:
     tags: tuple[str, ...] = ()
     enclosures: tuple[Enclosure, ...] = ()
     language: str | None = None
+    policy: PolicyInfo | None = None  # policy-document fields, from an extracted page
     pk: int | None = None  # the database key, set when read back from store
 
 
@@ -258,6 +357,16 @@ class TopicMatch:
 
 
 @dataclass(frozen=True)
+class StoryMember:
+    """Another source's copy of a feed item's story; from store to publish ("also reported by")."""
+
+    source_name: str
+    source_title: str | None  # the feed's own title, else None
+    url: str | None  # the copy's canonical URL
+    title: str
+
+
+@dataclass(frozen=True)
 class FeedItem:
     """An article as a topical feed shows it, with its source and topics; from store to publish."""
 
@@ -268,6 +377,8 @@ class FeedItem:
     source_link: str | None = None  # the source's home page, if known
     source_tags: tuple[str, ...] = ()
     topics: tuple[TopicMatch, ...] = ()
+    story: int | None = None  # its story's id, when the article is its story's representative
+    also_reported_by: tuple[StoryMember, ...] = ()  # the story's copies from other sources
 
 
 # ---------------------------------------------------------------- results

@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aggregator.html import html_to_text, sanitize_html, text_from_sanitized, without_surrogates
 from aggregator.language import choose_language
-from aggregator.models import Article, Enclosure, ParsedEntry, ParsedFeed
+from aggregator.models import Article, Enclosure, ParsedEntry, ParsedFeed, PolicyInfo
 from aggregator.urls import absolute_url, canonical_url
 
 __all__ = [
@@ -139,7 +139,16 @@ def normalize_entry(
         published=published,
         first_seen=now,
         content_hash=_content_hash(
-            title, url, summary, content, authors, tags, enclosures, entry_published, entry_updated
+            title,
+            url,
+            summary,
+            content,
+            authors,
+            tags,
+            enclosures,
+            entry_published,
+            entry_updated,
+            entry.policy,
         ),
         updated=updated,
         date_is_first_seen=not believable,
@@ -147,6 +156,7 @@ def normalize_entry(
         tags=tags,
         enclosures=enclosures,
         language=language,
+        policy=entry.policy,
     )
 
 
@@ -252,9 +262,10 @@ def _content_hash(
     enclosures: tuple[Enclosure, ...],
     published: datetime | None,
     updated: datetime | None,
+    policy: PolicyInfo | None = None,
 ) -> str:
     enclosure_fields = (f"{e.url} {e.type} {e.length} {e.title}" for e in enclosures)
-    fields = (
+    fields: tuple[str, ...] = (
         title,
         url or "",
         summary,
@@ -265,6 +276,8 @@ def _content_hash(
         published.isoformat() if published is not None else "",
         updated.isoformat() if updated is not None else "",
     )
+    if policy is not None:  # only then, so that the hashes of feed entries stay as they were
+        fields += (f"{policy.doc_number}|{policy.issuer}|{policy.written}|{policy.published}",)
     # Each field prefixed with its length, so that fields cannot run into each other.
     data = "".join(f"{len(field)}:{field}" for field in fields).encode("utf-8", "surrogatepass")
     return hashlib.sha256(data).hexdigest()

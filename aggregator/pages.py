@@ -143,11 +143,17 @@ def render_topic_page(
         f"<h1>{_e(info.title)}</h1>\n"
         f'<p class="lead">{_e(info.description)}</p>\n'
         f"{_subscribe(info, paths)}\n"
+        f"{'' if static else search_form(topic=info.slug, label=f'Search {info.title}')}"
         '<h2 id="items">Latest</h2>\n'
         f"{_item_list(items, paths, titles)}\n"
     )
     title = f"{info.title} · {server.title}"
     return _page(title, server, paths, _discovery(info, paths), body)
+
+
+def render_site_page(title: str, body: str, *, server: ServerConfig, head: str = "") -> bytes:
+    """A served page of the site: `body` (HTML) with the site's header, styles and footer."""
+    return _page(f"{title} · {server.title}", server, _paths(False, 0), head, body)
 
 
 def _page(title: str, server: ServerConfig, paths: _Paths, head: str, body: str) -> bytes:
@@ -167,6 +173,7 @@ def _page(title: str, server: ServerConfig, paths: _Paths, head: str, body: str)
 <a class="brand" href="{paths.home()}"><img src="{paths.asset(FAVICON_PATH)}" alt="">\
 {_e(server.title)}</a>
 <nav><a href="{paths.home()}#topics">Topics</a> · <a href="{paths.asset("opml.xml")}">OPML</a></nav>
+{"" if paths.suffix else search_form()}
 </div></header>
 <main class="wrap">
 {body}</main>
@@ -176,6 +183,17 @@ def _page(title: str, server: ServerConfig, paths: _Paths, head: str, body: str)
 </html>
 """
     return text.encode("utf-8")
+
+
+def search_form(query: str = "", topic: str | None = None, label: str = "Search") -> str:
+    """A search box posting to the served site's /search (none in a static export)."""
+    hidden = f'<input type="hidden" name="topic" value="{_e(topic)}">' if topic else ""
+    css = "search" if topic is None else "search scoped"
+    return (
+        f'<form class="{css}" action="/search" method="get" role="search">{hidden}'
+        f'<input type="search" name="q" value="{_e(query)}" placeholder="{_e(label)}"'
+        f' aria-label="{_e(label)}"></form>\n'
+    )
 
 
 def _discovery(info: FeedInfo, paths: _Paths) -> str:

@@ -15,7 +15,8 @@ Stages of `parse_feed`, in order:
 5. otherwise feedparser reads it, with its own sanitizing and relative-URI resolution off
    (normalize sanitizes with nh3 and resolves against `base`); a document it had to salvage
    carries `problem`, and is read once more with its bare "&"s escaped (outside CDATA),
-   so "R&D" does not come out as "R&D;";
+   so "R&D" does not come out as "R&D;"; `<skipHours>`/`<skipDays>`, of which feedparser
+   keeps only the last value, are read from the bytes (`skip_values`);
 6. a document with no feed in it is a `NotAFeedError` when it is an HTML page, else a
    `ParseError` (malformed) or `NotAFeedError` (well-formed, but something else).
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 import io
 import re
 import xml.sax
+from html import unescape
 from typing import Any
 
 import feedparser
@@ -37,7 +39,7 @@ from aggregator.errors import NotAFeedError, ParseError
 from aggregator.models import ParsedFeed
 from aggregator.parse_fields import build_feed
 
-__all__ = ["parse_feed", "parse_with_feedparser", "prepare_xml"]
+__all__ = ["parse_feed", "parse_with_feedparser", "prepare_xml", "skip_values"]
 
 _DECLARATION = re.compile(rb"^[ \t\r\n]*<\?xml[^>]*\?>")
 _SAYS_UTF8 = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']utf-?8["']""", re.IGNORECASE)
@@ -48,6 +50,20 @@ _HTML_START = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _HEADERS = {"content-type": "application/xml; charset=utf-8"}
+# For <skipHours>/<skipDays>, which feedparser keeps only the last value of: comments,
+# processing instructions and CDATA first (CDATA's text escaped, so markup in it is not
+# taken for elements), then each channel without its items, then the skip elements in it
+# and their values.
+_COMMENT_OR_CDATA = re.compile(rb"<!--.*?-->|<\?.*?\?>|<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
+_SKIP_START = re.compile(rb"<skip(?:hours|days)", re.I)
+_CHANNEL_START = re.compile(rb"<channel(?:\s[^>]*?)?(?<!/)>", re.I)
+_CHANNEL_END = re.compile(rb"</channel\s*>", re.I)
+_ITEM = re.compile(rb"<(item|entry)(?:\s[^>]*?)?(?<!/)>.*?</\1\s*>", re.DOTALL | re.I)
+_SKIP = re.compile(rb"<skip(hours|days)(?:\s[^>]*?)?(?<!/)>(.*?)</skip\1\s*>", re.DOTALL | re.I)
+_SKIP_VALUE = {
+    b"hours": re.compile(rb"<hour(?:\s[^>]*?)?(?<!/)>(.*?)</hour\s*>", re.DOTALL | re.I),
+    b"days": re.compile(rb"<day(?:\s[^>]*?)?(?<!/)>(.*?)</day\s*>", re.DOTALL | re.I),
+}
 _BARE_AMPERSAND = re.compile(
     rb"(<!\[CDATA\[.*?\]\]>|<!--.*?-->)|&(?!#[0-9]+;|#[xX][0-9a-fA-F]+;|[A-Za-z_][\w.\-]*;)",
     re.DOTALL,
@@ -148,6 +164,7 @@ def _with_feedparser(data: bytes, *, url: str, media: str | None, html: bool) ->
     entries: list[Any] = list(result.get("entries") or [])
     feed: Any = result.get("feed") or {}
     problem = _problem(result.get("bozo_exception")) if result.get("bozo") else None
+    feed["skip_hours"], feed["skip_days"] = skip_values(data)
     if not version:
         if html:
             raise NotAFeedError(url, "not a feed (got text/html)")
@@ -170,6 +187,31 @@ def _feedparser(data: bytes, url: str) -> Any:
         )
     except Exception as exc:  # feedparser's own bugs must not stop a pass
         raise ParseError(url, f"unreadable document ({type(exc).__name__})") from exc
+
+
+def skip_values(data: bytes) -> tuple[list[str], list[str]]:
+    """The raw texts of the `<hour>`s and `<day>`s in the `<skipHours>` and `<skipDays>` of
+    each RSS channel (not of its items) of a UTF-8 XML document, read leniently."""
+    if not _SKIP_START.search(data):
+        return [], []
+    text = _COMMENT_OR_CDATA.sub(_escaped_cdata, data)
+    found: dict[bytes, list[str]] = {b"hours": [], b"days": []}
+    for start in _CHANNEL_START.finditer(text):
+        end = _CHANNEL_END.search(text, start.end())
+        channel = text[start.end() : end.start() if end else len(text)]
+        for skip in _SKIP.finditer(_ITEM.sub(b"", channel)):
+            kind = skip.group(1).lower()
+            for value in _SKIP_VALUE[kind].finditer(skip.group(2)):
+                raw = value.group(1).decode("utf-8", "replace")
+                found[kind].append(unescape(raw))
+    return found[b"hours"], found[b"days"]
+
+
+def _escaped_cdata(m: re.Match[bytes]) -> bytes:
+    inner = m.group(1)
+    if inner is None:  # a comment or processing instruction
+        return b""
+    return inner.replace(b"&", b"&amp;").replace(b"<", b"&lt;").replace(b">", b"&gt;")
 
 
 def _escape_ampersand(m: re.Match[bytes]) -> bytes:

@@ -281,6 +281,24 @@ def h_ttl(w: Walk, el: etree._Element, depth: int, ctx: Record, dm: DepthMap) ->
     w.feed["ttl"] = w.popped(text_of(el))
 
 
+def h_skip(w: Walk, el: etree._Element, depth: int, ctx: Record, dm: DepthMap) -> None:
+    """RSS <skipHours>/<skipDays> of a channel: the raw text of each <hour>/<day> in it,
+    appended to the feed's "skip_hours"/"skip_days" list. Anything unusual (in Atom, inside,
+    or anywhere else: see READ_FROM_BYTES) is doubt; the other path reads them leniently."""
+    name = element_name(el)
+    if w.atom or len(el.attrib):
+        raise Doubt(f"{name} in Atom or with attributes")
+    part, key = ("hour", "skip_hours") if name == "skiphours" else ("day", "skip_days")
+    found = w.feed.setdefault(key, [])
+    for child in el:
+        child_name = element_name(child)
+        if child_name != part or len(child.attrib):
+            raise Doubt(f"{child_name} inside {name}")
+        w.enter(child, child_name)
+        found.append(text_of(child))
+        w.leave()
+
+
 def h_text(w: Walk, el: etree._Element, depth: int, ctx: Record, dm: DepthMap) -> None:
     """An element whose text is stored but never read; it must hold no markup."""
     text_of(el)  # read and forgotten; must not hold markup
@@ -350,6 +368,8 @@ _COMMON: dict[str, Handler] = {
 _FEED: dict[str, Handler] = {
     **_COMMON,
     "ttl": h_ttl,
+    "skiphours": h_skip,
+    "skipdays": h_skip,
     **dict.fromkeys(("subtitle", "tagline", "info"), h_text),
     "cloud": h_text,
     "image": h_box,

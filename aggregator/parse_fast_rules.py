@@ -113,6 +113,9 @@ DANGEROUS: Final = frozenset(
     content id link title summary published updated created language ttl guid description
     url""".split()  # noqa: SIM905
 )
+# Elements the feedparser path reads from the bytes itself (`parse.skip_values`): read here only
+# where that reads them, and doubt anywhere else.
+READ_FROM_BYTES: Final = frozenset({"skiphours", "skipdays"})
 
 ACCEPTABLE_URI_SCHEMES: Final = (
     "file", "ftp", "gopher", "h323", "hdl", "http", "https", "imap", "magnet",
@@ -192,7 +195,7 @@ def is_generic(name: str) -> bool:
     found = _GENERIC.get(name)
     if found is None:
         key = handler_key(name)
-        found = key not in SPECIAL and key not in DANGEROUS
+        found = key not in SPECIAL and key not in DANGEROUS and key not in READ_FROM_BYTES
         if len(_GENERIC) > 5000:
             _GENERIC.clear()
         _GENERIC[name] = found

@@ -4,7 +4,7 @@ Both parse paths end here. The feedparser path hands over feedparser's own resul
 lxml fast path builds dicts with the same keys and values for the documents it accepts. Only
 these keys are read (so only they must agree):
 
-    feed:  title, title_detail, link, links, language, ttl
+    feed:  title, title_detail, link, links, language, ttl, skip_hours, skip_days
     entry: id, link, links, title, title_detail, summary, summary_detail, content, authors,
            tags, published, updated, created, language
 
@@ -44,6 +44,12 @@ The fields, as defined here for every XML format (JSON Feed has its own reader):
   entry's content, summary or title.
 - Feed ``title``/``link`` follow the entry rules; ``language`` is the root's xml:lang,
   replaced by a channel `<language>`/`<dc:language>`; ``ttl`` is `<ttl>` as whole minutes.
+- ``skip_hours`` / ``skip_days``: the `<hour>` / `<day>` values of the `<skipHours>` /
+  `<skipDays>` elements of an RSS channel (not of its items), sorted, duplicates dropped.
+  Hours are whole numbers 0–23 (GMT, as RSS 2.0 says); days are the English day names in any
+  case, as weekday numbers (Monday = 0). Surrounding whitespace is ignored; any other value
+  is dropped. The records carry the raw texts as lists: the fast path reads them from the
+  tree, the feedparser path (which keeps only the last of each) with `parse.skip_values`.
 """
 
 from __future__ import annotations
@@ -99,6 +105,12 @@ _VOID_PAIR = re.compile(
 )
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_DAYS = {
+    name: number
+    for number, name in enumerate(
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    )
+}
 
 
 def format_name(version: str) -> str:
@@ -143,6 +155,8 @@ def build_feed(
         link=_link(feed),
         language=language,
         ttl=_whole_number(feed.get("ttl")),
+        skip_hours=_skip_hours(feed.get("skip_hours")),
+        skip_days=_skip_days(feed.get("skip_days")),
         entries=tuple(build_entry(e, atom=atom, chinese=chinese) for e in entries),
         problem=problem,
     )
@@ -282,6 +296,20 @@ def _enclosures(links: Any) -> tuple[Enclosure, ...]:
             )
         )
     return tuple(found)
+
+
+def _skip_hours(values: Any) -> tuple[int, ...]:
+    if not isinstance(values, list | tuple):
+        return ()
+    hours = {_whole_number(v) for v in values}
+    return tuple(sorted(h for h in hours if h is not None and h <= 23))
+
+
+def _skip_days(values: Any) -> tuple[int, ...]:
+    if not isinstance(values, list | tuple):
+        return ()
+    days = {_DAYS.get(v.strip().lower()) for v in values if isinstance(v, str)}
+    return tuple(sorted(d for d in days if d is not None))
 
 
 def _whole_number(value: Any, *, positive: bool = False) -> int | None:

@@ -38,6 +38,7 @@ from aggregator.feedmeta import (
     categories,
     dominant_language,
     feed_updated,
+    item_content,
     item_id,
     item_title,
     item_updated,
@@ -50,6 +51,7 @@ from aggregator.feedmeta import (
 from aggregator.jsonfeed_out import render_json_feed
 from aggregator.models import FeedItem, ServerConfig
 from aggregator.pages import STATIC_FILES, render_index, render_opml, render_topic_page
+from aggregator.storyfeed import with_also_reported
 
 __all__ = [
     "FeedFormat",
@@ -74,12 +76,18 @@ def render_feed(
     server: ServerConfig,
     now: datetime,
     topic_titles: Mapping[str, str] | None = None,
+    links: FeedLinks | None = None,
 ) -> bytes:
-    """One feed document as UTF-8 bytes: items newest first, `now` only when there are none."""
+    """One feed document as UTF-8 bytes: items newest first, `now` only when there are none.
+
+    `links` names the feed's own URLs (default: the topic feed's under the base URL).
+    """
     chosen = ordered(items)
+    links = links or FeedLinks(server.base_url, info.slug)
     if fmt == "json":
-        return render_json_feed(info, chosen, server=server, now=now, topic_titles=topic_titles)
-    links = FeedLinks(server.base_url, info.slug)
+        return render_json_feed(
+            info, chosen, server=server, now=now, topic_titles=topic_titles, links=links
+        )
     generator = _feed_generator(fmt, info, chosen, links, server, now)
     for item in chosen:
         _add_entry(generator, item, links, topic_titles)
@@ -183,8 +191,7 @@ def _add_entry(
     authors = [name for name in (xml_text(a).strip() for a in article.authors) if name]
     if authors:
         entry.author([{"name": name} for name in authors])
-    summary = xml_text(article.summary)
-    content = xml_text(article.content)
+    summary, content = with_also_reported(item, xml_text(article.summary), item_content(item))
     if summary:
         entry.summary(summary, type="html")
     if content:

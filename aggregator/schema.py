@@ -1,7 +1,8 @@
 """The database schema: table definitions and the column types that carry our values.
 
 Tables: `sources` (config and fetch state), `articles` (one row per source and article id),
-`article_topics` (why an article is in a topic) and `meta` (schema and data versions).
+`article_topics` (why an article is in a topic), `meta` (schema and data versions), and
+`stories`, `story_signatures` and `story_bands` (near-duplicate clusters and their LSH index).
 Datetimes are stored as UTC and read back timezone-aware; lists are JSON text. Constraint
 names follow a naming convention so that a migration tool can take the schema over later.
 """
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -21,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -30,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 5
 """Bumped with every change to the tables below. Until migrations own the schema, a column
 added later must be nullable or have a server default, so an older database gains it in place."""
 
@@ -122,8 +125,16 @@ sources = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("empty_streak", Integer, nullable=False, server_default="0"),
     Column("hints", JSONText),
+    Column("lease_owner", Text),  # the worker updating it now (see store_leases), or NULL
+    Column("lease_expires", UTCDateTime),  # when that claim lapses
     UniqueConstraint("name"),
     Index(None, "next_fetch_at"),
+)
+Index(  # the claim's walk over due sources (store_leases); disabled ones are left out
+    "ix_sources_due",
+    sources.c.next_fetch_at,
+    postgresql_where=sources.c.enabled,
+    sqlite_where=sources.c.enabled,
 )
 
 articles = Table(
@@ -151,9 +162,13 @@ articles = Table(
     Column("date_is_first_seen", Boolean, nullable=False),
     Column("language", String),
     Column("content_hash", String, nullable=False),
+    Column("policy", JSONText),  # policy-document fields (store_rows.policy_value), or NULL
+    Column("story_id", Integer),  # its story: the pk of the story's first article (stories.id)
     UniqueConstraint("source_id", "article_id"),
     Index(None, "published"),
     Index(None, "source_id", "published"),
+    Index(None, "first_seen", "source_id"),
+    Index(None, "story_id"),
 )
 
 article_topics = Table(
@@ -179,3 +194,46 @@ meta = Table(
     Column("value", Integer, nullable=False),
 )
 """Integer settings: `schema_version` and `data_version`."""
+
+# The search index is DDL of its own (an FTS5 table on SQLite), made after the tables above.
+from aggregator.schema_search import install as _install_search  # noqa: E402
+
+_install_search(metadata)
+
+# ---------------------------------------------------------------- stories (see store_stories)
+
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # its first article's pk
+    Column("created", UTCDateTime, nullable=False),  # first_seen of its first article
+    Column("updated", UTCDateTime, nullable=False),  # first_seen of its newest member
+    Column("size", Integer, nullable=False),  # member articles
+    Index(None, "updated"),
+)
+"""Clusters of near-duplicate articles; articles.story_id names each article's story."""
+
+story_sigs = Table(
+    "story_signatures",
+    metadata,
+    Column(
+        "article_pk",
+        Integer,
+        ForeignKey("articles.pk", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("story_id", Integer, nullable=False),
+    Column("source_id", Integer, nullable=False),
+    Column("signature", LargeBinary, nullable=False),  # fingerprint.signature
+)
+"""The MinHash signature of each fingerprinted article, for verifying LSH candidates."""
+
+story_bands = Table(
+    "story_bands",
+    metadata,
+    Column("band", BigInteger, nullable=False),  # fingerprint.band_keys
+    Column("article_pk", Integer, nullable=False),
+    PrimaryKeyConstraint("band", "article_pk"),
+    sqlite_with_rowid=False,
+)
+"""The LSH index: one row per band key of each signature; a join looks keys up, never scans."""

@@ -16,7 +16,7 @@ SQLite and PostgreSQL run the same statements; database errors leave as `Storage
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -34,8 +34,12 @@ from sqlalchemy import (
 from aggregator.errors import StorageError
 from aggregator.models import Article, FeedItem, Source, SourceConfig, SourceState, TopicMatch
 from aggregator.schema import JSONText, article_topics, articles, meta, sources
+from aggregator.searchtext import SearchDoc
 from aggregator.store_decide import config_changes, mark_removed, new_source, split_batch, unique
 from aggregator.store_engine import describe, ensure_schema, open_engine, transaction
+from aggregator.store_health import HealthQueries
+from aggregator.store_known import KnownArticles
+from aggregator.store_leases import HELD, RELEASED, Leases
 from aggregator.store_rows import (
     STATE_COLUMNS,
     article_from_row,
@@ -44,6 +48,14 @@ from aggregator.store_rows import (
     match_values,
     source_from_row,
     state_values,
+)
+from aggregator.store_search import SearchIndex, write_index
+from aggregator.store_stories import (
+    DEFAULT_THRESHOLD,
+    StoryQueries,
+    also_reported,
+    join_stories,
+    representatives,
 )
 
 _CHUNK = 500  # keys per IN (...) list, well under every backend's parameter limit
@@ -61,8 +73,14 @@ _ARTICLE_COLUMNS = (*articles.c, sources.c.name.label("source_name"))
 class Store:
     """The database: sources, articles, topic matches. Every method is one transaction."""
 
-    def __init__(self, url: str, *, busy_timeout: float = 30.0) -> None:
-        """Open (and create, if missing) the database at `url`; SQLite or PostgreSQL."""
+    def __init__(
+        self, url: str, *, busy_timeout: float = 30.0, story_threshold: float = DEFAULT_THRESHOLD
+    ) -> None:
+        """Open (and create, if missing) the database at `url`; SQLite or PostgreSQL.
+
+        `story_threshold`: the similarity at which a new article joins a story (see
+        store_stories)."""
+        self.story_threshold = story_threshold
         self._where = describe(url)
         self._engine = open_engine(url, busy_timeout)
         self._names: dict[int, str] = {}  # source id -> name, for error messages
@@ -73,6 +91,10 @@ class Store:
         except StorageError:
             self._engine.dispose()
             raise
+        self.search = SearchIndex(self._engine)  # full-text search; see store_search
+        # which worker updates which source; see store_leases
+        self.leases = Leases(self._engine, self._names)
+        self.search.backfill()  # articles stored before the index existed, once
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -139,6 +161,39 @@ class Store:
         query = query.order_by(sources.c.next_fetch_at.asc().nulls_first(), sources.c.name)
         return self._read_sources("selecting due sources", query)
 
+    def schedule_new_sources(self, first_due: Callable[[list[str]], Sequence[datetime]]) -> int:
+        """Give enabled sources without a due time one: `first_due(their names, sorted)`
+        returns each one's time. Returns how many were scheduled."""
+        query = select(sources.c.id, sources.c.name).where(
+            sources.c.enabled, sources.c.next_fetch_at.is_(None)
+        )
+        with transaction(self._engine, "scheduling new sources", write=True) as conn:
+            found = conn.execute(query.order_by(sources.c.name)).all()
+            if found:
+                times = first_due([row.name for row in found])
+                due = [{"_id": r.id, "next_fetch_at": t} for r, t in zip(found, times, strict=True)]
+                conn.execute(update(sources).where(sources.c.id == bindparam("_id")), due)
+        return len(found)
+
+    def due_now(self, now: datetime, skip: Collection[int] = ()) -> list[Source]:
+        """Enabled sources due at `now`, soonest first, except those in `skip`; no article counts.
+
+        The daemon's every-tick query: one indexed range query for the due ids (sorted here:
+        an ORDER BY would make SQLite scan the whole index), then the rows of only those not
+        skipped (already in flight), in one read transaction.
+        """
+        due = sources.c.next_fetch_at.is_(None) | (sources.c.next_fetch_at <= now)
+        query = select(sources.c.id, sources.c.next_fetch_at).where(sources.c.enabled, due)
+        with transaction(self._engine, "selecting due sources", write=False) as conn:
+            found = [(at is not None, at, pk) for pk, at in conn.execute(query) if pk not in skip]
+            wanted = [pk for _, _, pk in sorted(found)]
+            rows: dict[int, Source] = {}
+            for chunk in _chunks(wanted):
+                chosen = conn.execute(select(sources).where(sources.c.id.in_(chunk)))
+                rows.update((row.id, source_from_row(row._mapping)) for row in chosen)
+        self._names.update((pk, source.name) for pk, source in rows.items())
+        return [rows[pk] for pk in wanted if pk in rows]
+
     def _read_sources(self, operation: str, query: Select[Any]) -> list[Source]:
         with transaction(self._engine, operation, write=False) as conn:
             found = [source_from_row(row._mapping) for row in conn.execute(query)]
@@ -151,27 +206,43 @@ class Store:
         state: SourceState,
         articles: Sequence[Article],
         matches: Mapping[str, Sequence[TopicMatch]] | None = None,
+        search: Mapping[str, SearchDoc] | None = None,
+        fingerprints: Mapping[str, bytes] | None = None,
     ) -> tuple[int, int]:
         """Store one pass over one source in one transaction; returns (new, updated).
 
         `matches` maps Article.id to its topic matches; when given, the matches of every new
         or changed article are replaced (an article missing from it gets none). When None,
-        stored matches are left as they are.
+        stored matches are left as they are. `search` maps Article.id to its search tokens
+        (made here for an article missing from it). `fingerprints` maps Article.id to its
+        similarity signature (likewise); new articles join or start stories (see store_stories).
         """
         operation = f"saving source {self._names.get(source_id, f'#{source_id}')}"
         with transaction(self._engine, operation, write=True) as conn:
+            lease = self.leases.params(source_id)
             name = conn.execute(
-                _STATE_UPDATE.returning(sources.c.name), _state_row(source_id, state)
+                _STATE_UPDATE.returning(sources.c.name), _state_row(source_id, state, lease)
             ).scalar()
             if name is None:
-                raise StorageError(operation, "no such source")
+                raise StorageError(operation, self.leases.refusal(conn, source_id))
+            self.leases.written([source_id])
             self._names[source_id] = name
             batch = unique(articles)
             stored = _stored_keys(conn, source_id, [a.id for a in batch])
             new, changed = split_batch(source_id, batch, stored)
             if not new and not changed:
                 return 0, 0
-            pks = _write_articles(conn, source_id, new, changed, want_pks=matches is not None)
+            pks = _write_articles(conn, source_id, new, changed, want_pks=True)
+            write_index(conn, pks, batch, search, [row["_pk"] for row in changed])
+            join_stories(
+                conn,
+                source_id,
+                batch,
+                pks,
+                fingerprints,
+                self.story_threshold,
+                changed=[row["_pk"] for row in changed],
+            )
             if matches is not None:
                 _replace_matches(
                     conn,
@@ -185,9 +256,10 @@ class Store:
         """Write the states of passes that brought no articles (304s, failures) together."""
         if not states:
             return
-        rows = [_state_row(source_id, state) for source_id, state in states]
+        rows = [_state_row(pk, state, self.leases.params(pk)) for pk, state in states]
         with transaction(self._engine, "saving source states", write=True) as conn:
             conn.execute(_STATE_UPDATE, rows)
+        self.leases.written(pk for pk, _ in states)  # a state whose lease was lost is dropped
 
     # ------------------------------------------------------------ articles
 
@@ -245,11 +317,17 @@ class Store:
             return [match_from_row(row._mapping) for row in conn.execute(query)]
 
     def topic_items(
-        self, topic: str | None, limit: int, *, since: datetime | None = None
+        self,
+        topic: str | None,
+        limit: int,
+        *,
+        since: datetime | None = None,
+        one_per_story: bool = True,
     ) -> list[FeedItem]:
         """The newest `limit` articles of `topic` (None: of all), with sources and matches.
 
-        `since` keeps only articles published at or after it.
+        `since` keeps only articles published at or after it. `one_per_story` (what feeds
+        show) keeps only each story's representative, with its story's other sources.
         """
         query = select(
             *_ARTICLE_COLUMNS,
@@ -258,7 +336,9 @@ class Store:
             sources.c.link.label("source_link"),
             sources.c.tags.label("source_tags"),
         ).join_from(articles, sources, articles.c.source_id == sources.c.id)
-        if topic is not None:
+        if one_per_story:
+            query = representatives(query, topic)
+        elif topic is not None:
             query = query.join(article_topics, article_topics.c.article_pk == articles.c.pk).where(
                 article_topics.c.topic == topic
             )
@@ -276,6 +356,8 @@ class Store:
                 )
                 for match in matched:
                     topics.setdefault(match.article_pk, []).append(match_from_row(match._mapping))
+            leads = {r["pk"]: r["source_id"] for r in rows if r["story_id"] == r["pk"]}
+            also = also_reported(conn, leads) if one_per_story else {}
         return [
             FeedItem(
                 article=article_from_row(row, row["source_name"]),
@@ -285,11 +367,28 @@ class Store:
                 source_link=row["source_link"],
                 source_tags=tuple(row["source_tags"]),
                 topics=tuple(topics.get(row["pk"], ())),
+                story=row["story_id"] if row["story_id"] == row["pk"] else None,
+                also_reported_by=also.get(row["pk"], ()),
             )
             for row in rows
         ]
 
     # ------------------------------------------------------------ status
+
+    @property
+    def stories(self) -> StoryQueries:
+        """The story listing and rebuild behind `aggregator stories` (see store_stories)."""
+        return StoryQueries(self._engine, self.story_threshold)
+
+    @property
+    def health(self) -> HealthQueries:
+        """The read-only queries behind `status` and `/metrics` (see store_health)."""
+        return HealthQueries(self._engine)
+
+    @property
+    def known(self) -> KnownArticles:
+        """Which articles a source has stored, for page passes (see store_known)."""
+        return KnownArticles(self._engine)
 
     def data_version(self) -> int:
         """A counter bumped by every transaction that changes articles, matches or sources."""
@@ -313,9 +412,10 @@ class Store:
 # ---------------------------------------------------------------- helpers (inside a transaction)
 
 
-def _state_row(source_id: int, state: SourceState) -> dict[str, Any]:
-    """The parameters of `_STATE_UPDATE` for one source."""
+def _state_row(source_id: int, state: SourceState, lease: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of `_STATE_UPDATE` for one source (`lease`: Leases.params)."""
     return {
+        **lease,
         "_id": source_id,
         **state_values(state),
         "_title": state.title,
@@ -326,8 +426,9 @@ def _state_row(source_id: int, state: SourceState) -> dict[str, Any]:
 
 _STATE_UPDATE = (
     update(sources)
-    .where(sources.c.id == bindparam("_id"))
+    .where(sources.c.id == bindparam("_id"), HELD)
     .values(
+        **RELEASED,
         **{column: bindparam(column) for column in STATE_COLUMNS},
         title=func.coalesce(bindparam("_title"), sources.c.title),
         link=func.coalesce(bindparam("_link"), sources.c.link),
@@ -335,7 +436,8 @@ _STATE_UPDATE = (
     )
 )
 """Writes one pass's source state (parameters from `_state_row`); a None title or link keeps
-the stored one."""
+the stored one. Releases the source's lease, and writes only while the writer holds it (see
+store_leases)."""
 
 
 def _update_grouped(conn: Connection, updates: list[dict[str, Any]]) -> None:

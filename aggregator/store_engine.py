@@ -173,3 +173,6 @@ def _add_missing_columns(conn: Connection) -> None:
             conn.exec_driver_sql(
                 f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{clause}'
             )
+        # create_all skips an existing table, and with it any index added to it since
+        for index in table.indexes:
+            index.create(conn, checkfirst=True)

@@ -6,13 +6,14 @@ Pure functions of plain values; `store` runs the queries and calls these at the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 from aggregator.models import (
     Article,
     Enclosure,
     FeedHints,
+    PolicyInfo,
     Source,
     SourceConfig,
     SourceState,
@@ -38,6 +39,7 @@ ARTICLE_FIELDS = (
     "date_is_first_seen",
     "language",
     "content_hash",
+    "policy",
 )
 """Columns of `articles` written from an `Article` (besides the keys)."""
 
@@ -142,6 +144,7 @@ def article_values(article: Article) -> dict[str, Any]:
         "date_is_first_seen": article.date_is_first_seen,
         "language": article.language,
         "content_hash": article.content_hash,
+        "policy": policy_value(article.policy),
     }
 
 
@@ -165,7 +168,34 @@ def article_from_row(row: Mapping[Any, Any], source_name: str) -> Article:
         tags=tuple(row["tags"]),
         enclosures=tuple(_enclosure_from_value(e) for e in row["enclosures"]),
         language=row["language"],
+        policy=policy_from_value(row["policy"]),
         pk=row["pk"],
+    )
+
+
+def policy_value(policy: PolicyInfo | None) -> dict[str, str] | None:
+    """PolicyInfo as stored (JSON with ISO dates, absent fields left out), or None."""
+    if policy is None:
+        return None
+    value = {
+        "doc_number": policy.doc_number,
+        "issuer": policy.issuer,
+        "written": policy.written.isoformat() if policy.written else None,
+        "published": policy.published.isoformat() if policy.published else None,
+    }
+    return {key: item for key, item in value.items() if item is not None}
+
+
+def policy_from_value(value: Mapping[str, Any] | None) -> PolicyInfo | None:
+    """Stored PolicyInfo back, or None."""
+    if not value:
+        return None
+    written, published = value.get("written"), value.get("published")
+    return PolicyInfo(
+        doc_number=value.get("doc_number"),
+        issuer=value.get("issuer"),
+        written=date.fromisoformat(written) if written else None,
+        published=date.fromisoformat(published) if published else None,
     )
 
 

@@ -56,7 +56,7 @@ def preview(
     classifier = Classifier([spec])
     since = now - timedelta(days=days)
     found = []
-    for item in store.topic_items(None, limit, since=since):
+    for item in store.topic_items(None, limit, since=since, one_per_story=False):
         matches = classifier.classify(ArticleText.from_article(item.article, item.source_tags))
         found += [Candidate(item.article, m) for m in matches]
     return found

@@ -6,6 +6,8 @@
              /opml.xml                 every feed, for a feed reader
              /static/{name}            icon and stylesheet
              /healthz                  200 {"status": "ok", ...} when the database answers
+             /search?q=…[&format=rss|atom|json]   full-text search (see web_search)
+             /status, /status.json     every source's health; /metrics (see web_health)
 
 A request for a page or feed goes:
 
@@ -19,7 +21,8 @@ A request for a page or feed goes:
 
 Blocking store calls and rendering run in Starlette's thread pool, so the event loop only
 ever copies cached bytes. `app.state.invalidate()` drops the cache at once (for an in-process
-fetch); `app.state.cache.renders` counts renders.
+fetch); `app.state.reconfigure(config)` publishes a reloaded config (and drops the cache);
+`app.state.cache.renders` counts renders; `app.state.metrics` is the app's `Metrics`.
 """
 
 from __future__ import annotations
@@ -39,10 +42,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aggregator.errors import StorageError
 from aggregator.feedmeta import ALL_SLUG, FORMAT_EXTENSIONS, MEDIA_TYPES, FeedFormat, FeedInfo
+from aggregator.metrics import Metrics
 from aggregator.models import Config, FeedItem
 from aggregator.pages import STATIC_FILES, render_index, render_opml, render_topic_page
 from aggregator.publish import render_feed
 from aggregator.store import Store
+from aggregator.web_health import health_routes, render_format
+from aggregator.web_search import search_routes
 from aggregator.webcache import RawHeaders, Rendered, ResponseCache, make_rendered, respond
 
 MAX_LIMIT = 500
@@ -94,9 +100,16 @@ class Site:
         return render_opml(self.infos, server=self.server)
 
 
-def create_app(config: Config, store: Store, *, revalidate_seconds: float = 2.0) -> Starlette:
+def create_app(
+    config: Config,
+    store: Store,
+    *,
+    revalidate_seconds: float = 2.0,
+    metrics: Metrics | None = None,
+) -> Starlette:
     """The Starlette app serving `store` as `config` describes; see the module docstring."""
     site = Site(config, store)
+    metrics = metrics or Metrics(store)
     cache = ResponseCache(lambda: run_in_threadpool(store.data_version), revalidate_seconds)
     default_limit = max(1, min(MAX_LIMIT, config.server.feed_limit))
 
@@ -104,9 +117,11 @@ def create_app(config: Config, store: Store, *, revalidate_seconds: float = 2.0)
         request: Request, key: Hashable, render: Callable[[], bytes], content_type: str
     ) -> Response:
         async def build(last_modified: int) -> Rendered:
-            return await run_in_threadpool(
+            rendered = await run_in_threadpool(
                 lambda: make_rendered(render(), content_type, last_modified)
             )
+            metrics.record_render(render_format(content_type))
+            return rendered
 
         try:
             rendered = await cache.get(key, build)
@@ -182,11 +197,24 @@ def create_app(config: Config, store: Store, *, revalidate_seconds: float = 2.0)
             Route("/opml.xml", opml, methods=["GET", "HEAD"]),
             Route("/static/{name}", static_file, methods=["GET", "HEAD"]),
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
+            *search_routes(lambda: site, cached),
+            *health_routes(lambda: site.server, store, metrics),
         ],
     )
+
+    def reconfigure(new: Config) -> None:
+        """Publish what `new` describes from the next request on; drops the cache."""
+        nonlocal site, default_limit
+        site = Site(new, store)
+        default_limit = max(1, min(MAX_LIMIT, new.server.feed_limit))
+        app.state.site = site
+        cache.invalidate()
+
     app.state.site = site
     app.state.cache = cache
+    app.state.metrics = metrics
     app.state.invalidate = cache.invalidate
+    app.state.reconfigure = reconfigure
     return app
 
 

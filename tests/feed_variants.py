@@ -249,6 +249,14 @@ class Variant:
             head.append(f"<language>{self.pick(['zh-cn', 'en-us', 'zh_CN'])}</language>")
         if self.maybe(0.4):
             head.append(f"<ttl>{self.pick(['60', '30', 'x', ' 15 '])}</ttl>")
+        if self.maybe(0.2):
+            hours = self.rng.sample(["0", " 5 ", "23", "24", "x", "07", "5"], 3)
+            values = "".join(f"<hour>{h}</hour>" for h in hours)
+            head.append(f"<skipHours>{values}</skipHours>")
+        if self.maybe(0.2):
+            days = self.rng.sample(["Monday", "sunday", " Friday ", "Funday", "SATURDAY"], 2)
+            values = "".join(f"<day>{d}</day>" for d in days)
+            head.append(f"<skipDays>{values}</skipDays>")
         if self.maybe(0.3):
             head.append(
                 "<image><url>http://example.com/logo.png</url><title>Logo</title>"

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.config import DEFAULT_CONFIG_PATH, find_config_path, load_config, parse_interval
+from aggregator.configschema import format_interval
 from aggregator.errors import ConfigError
 from aggregator.models import Config, FetchSettings, ServerConfig, SourceConfig
 from aggregator.topicspec import TopicSpec
@@ -71,7 +72,8 @@ def test_a_valid_config_loads_into_the_dataclasses(monkeypatch: pytest.MonkeyPat
         SourceConfig(
             name="local.sample_1",
             url=(DATA / "valid" / "feeds" / "sample.xml").as_uri(),
-            interval=3600,
+            interval=90,
+            min_interval=60,
             enabled=False,
             file="valid/aggregator.yaml",
             line=26,
@@ -79,6 +81,9 @@ def test_a_valid_config_loads_into_the_dataclasses(monkeypatch: pytest.MonkeyPat
         SourceConfig(
             name="industry-feed",
             url="http://example.com/feed.atom",
+            auto_interval=True,
+            min_interval=600,
+            max_interval=12 * 3600,
             file="valid/sources/extra.yaml",
             line=2,
         ),
@@ -98,7 +103,9 @@ def test_defaults_apply_when_sections_are_absent(tmp_path: Path) -> None:
     assert config.server == ServerConfig()
     assert config.fetch == FetchSettings()
     assert config.topics == ()
-    assert config.sources[0].interval is None
+    source = config.sources[0]
+    assert (source.interval, source.auto_interval) == (None, False)
+    assert (source.min_interval, source.max_interval) == (5 * 60, 24 * 3600)
 
 
 def test_empty_values_mean_their_defaults(tmp_path: Path) -> None:
@@ -135,6 +142,37 @@ def test_yaml_1_2_scalars_keep_no_and_dates_as_strings(tmp_path: Path) -> None:
     )
     [source] = load_config(str(path), {}).sources
     assert (source.name, source.language) == ("2024-01-01", "no")
+
+
+def test_interval_auto_and_its_bounds_load_in_any_order(tmp_path: Path) -> None:
+    text = (
+        "sources:\n"
+        "  - {name: a, url: 'https://a.example/', interval: 2m, min_interval: 1m}\n"
+        "  - {name: b, url: 'https://b.example/', max_interval: 2d, interval: Auto}\n"
+        "  - {name: c, url: 'https://c.example/', interval: 5m}\n"
+    )
+    a, b, c = load_config(str(write(tmp_path, "c.yaml", text)), {}).sources
+    assert (a.interval, a.auto_interval, a.min_interval) == (120, False, 60)
+    assert (b.interval, b.auto_interval, b.max_interval) == (None, True, 2 * 86400)
+    assert (c.interval, c.min_interval) == (300, 300)  # the default floor itself is allowed
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0s"),
+        (59, "59s"),
+        (60, "1m"),
+        (90, "1m30s"),
+        (5400, "1h30m"),
+        (86400, "1d"),
+        (90061, "1d1h1m1s"),
+    ],
+)
+def test_format_interval_is_the_inverse_of_parse_interval(seconds: int, text: str) -> None:
+    assert format_interval(seconds) == text
+    if seconds:
+        assert parse_interval(text) == seconds
 
 
 def test_anchors_and_merge_keys_share_settings(tmp_path: Path) -> None:
@@ -209,11 +247,45 @@ CASES = {
     ),
     "interval too short": (
         SOURCE + "    interval: 30s\n",
-        "c.yaml:4: sources[0].interval: too short: 30s (the minimum is 60s)",
+        "c.yaml:4: sources[0].interval: too short: 30s (the minimum is 1m)",
     ),
     "interval in seconds too short": (
         SOURCE + "    interval: 59\n",
-        "c.yaml:4: sources[0].interval: too short: 59s (the minimum is 60s)",
+        "c.yaml:4: sources[0].interval: too short: 59s (the minimum is 1m)",
+    ),
+    "interval below the default floor": (
+        SOURCE + "    interval: 2m\n",
+        "c.yaml:4: sources[0].interval: shorter than min_interval (5m); "
+        "lower min_interval to allow it",
+    ),
+    "interval below the source's own floor": (
+        SOURCE + "    min_interval: 10m\n    interval: 9m59s\n",
+        "c.yaml:5: sources[0].interval: shorter than min_interval (10m); "
+        "lower min_interval to allow it",
+    ),
+    "interval below the lowest floor, even with min_interval": (
+        SOURCE + "    interval: 30s\n    min_interval: 1m\n",
+        "c.yaml:4: sources[0].interval: too short: 30s (the minimum is 1m)",
+    ),
+    "min_interval too short": (
+        SOURCE + "    min_interval: 30\n",
+        "c.yaml:4: sources[0].min_interval: too short: 30s (the minimum is 1m)",
+    ),
+    "bad min_interval": (
+        SOURCE + "    min_interval: auto\n",
+        "c.yaml:4: sources[0].min_interval: invalid interval 'auto' (use e.g. 30s, 15m, 1h, 1d)",
+    ),
+    "max_interval without interval auto": (
+        SOURCE + "    interval: 1h\n    max_interval: 1d\n",
+        "c.yaml:5: sources[0].max_interval: used only with interval: auto",
+    ),
+    "max_interval below min_interval": (
+        SOURCE + "    interval: auto\n    min_interval: 2h\n    max_interval: 1h\n",
+        "c.yaml:6: sources[0].max_interval: shorter than min_interval (2h)",
+    ),
+    "interval neither a duration nor auto": (
+        SOURCE + "    interval: automatic\n",
+        "c.yaml:4: sources[0].interval: invalid interval 'automatic' (use e.g. 30s, 15m, 1h, 1d)",
     ),
     "bad time zone": (
         SOURCE + "    timezone: China/Beijing\n",
@@ -263,7 +335,7 @@ CASES = {
     "not a mapping": (
         "- a\n- b\n",
         "c.yaml:1: expected a mapping at the top level "
-        "(keys: database, server, fetch, include, sources, topics)",
+        "(keys: database, server, fetch, stories, workers, include, sources, topics)",
     ),
     "sources not a list": ("sources: {a: 1}\n", "c.yaml:1: sources: expected a list"),
     "unset variable": (
@@ -318,7 +390,7 @@ def test_every_error_in_every_file_is_reported_at_once(monkeypatch: pytest.Monke
         "aggregator.yaml:10: sources[1].name: invalid name: use letters, digits, '.', '_' and '-', "
         "starting with a letter or digit",
         "aggregator.yaml:11: sources[1].url: not an http(s) or file URL",
-        "aggregator.yaml:12: sources[1].interval: too short: 30s (the minimum is 60s)",
+        "aggregator.yaml:12: sources[1].interval: too short: 30s (the minimum is 1m)",
         "aggregator.yaml:13: sources[1].timezone: unknown time zone 'Mars/Olympus' "
         "(use an IANA name such as Asia/Shanghai)",
         "aggregator.yaml:14: sources[2].url: environment variable UNSET_FEED_HOST is not set",

@@ -10,21 +10,25 @@ import asyncio
 import logging
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from aggregator.core import Updater, decide_state, log_result, quote
+from aggregator.core import Updater
 from aggregator.models import (
     Config,
+    FeedHints,
     FetchRequest,
     FetchResult,
     Source,
     SourceConfig,
     UpdateResult,
 )
+from aggregator.outcome import decide_state, log_result, quote
 from aggregator.process import MIN_JOBS_FOR_POOL, Processed
+from aggregator.schedule import FIRST_FETCH_RATE
 from aggregator.store import Store
 from aggregator.topicspec import RuleSpec, TopicSpec
 
@@ -202,6 +206,74 @@ def test_failure_keeps_articles_already_stored(store: Store) -> None:
     assert len(store.articles("a")) == 2
 
 
+def test_schedule_hints_are_stored_and_kept_over_a_304(store: Store) -> None:
+    config = config_for("a")
+    url = "https://a.test/feed"
+    items = "".join(
+        f"<item><guid>{i}</guid><title>Item {i}</title>"
+        f"<pubDate>Sun, 01 Mar 2026 0{i}:00:00 +0000</pubDate></item>"
+        for i in range(1, 7)
+    )
+    body = (
+        '<rss version="2.0"><channel><title>T</title><ttl>90</ttl>'
+        "<skipHours><hour>3</hour><hour>4</hour></skipHours>"
+        f"<skipDays><day>Saturday</day></skipDays>{items}</channel></rss>"
+    ).encode()
+    run_pass(config, store, FakeFetcher({url: ok(url, body)}))
+    # six entries between 01:00 and 06:00; at 08:00 the document covers 7 hours
+    expected = FeedHints(ttl=90, skip_hours=(3, 4), skip_days=(5,), entries_per_day=6 / (7 / 24))
+    source = store.source("a")
+    assert source is not None and source.hints == expected
+    assert source.next_fetch_at is not None
+    assert source.next_fetch_at >= NOW + timedelta(minutes=90)  # the ttl
+    not_modified = FetchResult(url=url, status="not_modified", http_status=304)
+    later = NOW + timedelta(hours=2)
+    run_pass(config, store, FakeFetcher({url: not_modified}), later)
+    source = store.source("a")
+    assert source is not None and source.hints == expected
+    assert source.next_fetch_at is not None and source.next_fetch_at >= later + timedelta(hours=1)
+
+
+def test_new_sources_are_fetched_at_once_by_a_one_off_pass(store: Store) -> None:
+    names = [f"s{i:02}" for i in range(20)]
+    answers = {f"https://{n}.test/feed": ok(f"https://{n}.test/feed", rss(("1", n))) for n in names}
+    assert len(run_pass(config_for(*names), store, FakeFetcher(answers))) == 20
+
+
+def test_a_fresh_daemon_spreads_first_fetches(store: Store) -> None:
+    names = [f"s{i:02}" for i in range(20)]
+    answers = {f"https://{n}.test/feed": ok(f"https://{n}.test/feed", rss(("1", n))) for n in names}
+    off = SourceConfig(name="off", url="https://off.test/feed", enabled=False)
+    config = replace(config_for(*names), sources=(*config_for(*names).sources, off))
+    with Updater(config, store, fetcher=FakeFetcher(answers), workers=0) as updater:
+        updater.sync(NOW)
+        assert updater.spread_first_fetches(NOW) == 20  # not the disabled one
+        due = {s.name: s.next_fetch_at for s in store.sources()}
+        assert due["off"] is None
+        times = sorted(t for t in due.values() if t is not None)
+        assert times[0] == NOW and times[-1] == NOW + timedelta(seconds=19 / FIRST_FETCH_RATE)
+        assert [due[n] for n in names] == times  # in name order
+        assert [r.source for r in asyncio.run(updater.update(now=NOW))] == ["s00"]
+        later = NOW + timedelta(seconds=2)
+        fetched = asyncio.run(updater.update(now=later))
+        assert [r.source for r in fetched] == names[1:11]
+        assert updater.spread_first_fetches(later) == 0  # everything has a due time now
+        last = store.source("s19")
+        assert last is not None and last.next_fetch_at == due["s19"]
+
+
+def test_after_a_reload_only_the_new_sources_are_spread(store: Store) -> None:
+    run_pass(config_for("a"), store, FakeFetcher({"https://a.test/feed": ok("x", rss())}))
+    before = store.source("a")
+    with Updater(config_for("a", "b", "c"), store, fetcher=FakeFetcher({}), workers=0) as updater:
+        updater.sync(NOW)
+        assert updater.spread_first_fetches(NOW) == 2
+    assert store.source("a") == before
+    b, c = store.source("b"), store.source("c")
+    assert b is not None and c is not None
+    assert (b.next_fetch_at, c.next_fetch_at) == (NOW, NOW + timedelta(seconds=0.2))
+
+
 SOURCE = Source(
     id=1, name="a", url="https://a.test/feed", config_url="https://a.test/feed", enabled=True
 )
@@ -239,6 +311,123 @@ def test_decide_state_retry_after_postpones() -> None:
     fetched = FetchResult(url=SOURCE.url, status="error", error="HTTP 429", retry_after=later)
     state, _ = decide_state(SOURCE, None, fetched, None, now=NOW, jitter=0.0)
     assert state.next_fetch_at == later
+
+
+TTL_3H = FeedHints(ttl=180)
+SKIP_8 = FeedHints(skip_hours=(8,))  # NOW is 08:00 UTC
+HOURLY_RHYTHM = FeedHints(entries_per_day=24.0)
+AUTO = SourceConfig("a", "https://a.test/feed", auto_interval=True)
+NOT_MODIFIED = FetchResult(url=SOURCE.url, status="not_modified", http_status=304)
+OK = FetchResult(url=SOURCE.url, status="ok", http_status=200)
+FAILED = FetchResult(url=SOURCE.url, status="error", error="HTTP 500")
+
+# name: (stored hints, config, fetched, hints the document gave, next due, hints written)
+HINT_CASES: dict[
+    str,
+    tuple[
+        FeedHints | None,
+        SourceConfig | None,
+        FetchResult,
+        FeedHints | None,
+        timedelta,
+        FeedHints | None,
+    ],
+] = {
+    "200 without hints": (None, None, OK, FeedHints(), timedelta(minutes=30), FeedHints()),
+    "200: the document's ttl": (None, None, OK, TTL_3H, timedelta(hours=3), TTL_3H),
+    "200: new hints replace the stored": (
+        TTL_3H,
+        None,
+        OK,
+        FeedHints(),
+        timedelta(minutes=30),
+        FeedHints(),
+    ),
+    "304: the stored ttl still holds": (TTL_3H, None, NOT_MODIFIED, None, timedelta(hours=3), None),
+    "304: the stored skip hours still hold": (
+        SKIP_8,
+        None,
+        NOT_MODIFIED,
+        None,
+        timedelta(hours=1),  # 08:30 is in the skipped hour 08: at 09:00
+        None,
+    ),
+    "304 with nothing stored": (None, None, NOT_MODIFIED, None, timedelta(minutes=30), None),
+    "error: stored skip hours hold, hints kept": (
+        SKIP_8,
+        None,
+        FAILED,
+        None,
+        timedelta(hours=1),
+        None,
+    ),
+    "error: ttl does not lengthen a backoff": (
+        TTL_3H,
+        None,
+        FAILED,
+        None,
+        timedelta(minutes=30),
+        None,
+    ),
+    "auto: the document's rhythm": (
+        None,
+        AUTO,
+        OK,
+        HOURLY_RHYTHM,
+        timedelta(hours=1),
+        HOURLY_RHYTHM,
+    ),
+    "auto, 304: the stored rhythm": (
+        HOURLY_RHYTHM,
+        AUTO,
+        NOT_MODIFIED,
+        None,
+        timedelta(hours=1),
+        None,
+    ),
+    "auto: busy, held at the floor": (
+        None,
+        AUTO,
+        OK,
+        FeedHints(entries_per_day=500.0),
+        timedelta(minutes=5),
+        FeedHints(entries_per_day=500.0),
+    ),
+    "auto: busy, an operator's lower floor": (
+        None,
+        SourceConfig("a", "https://a.test/feed", auto_interval=True, min_interval=60),
+        OK,
+        FeedHints(entries_per_day=1440.0),
+        timedelta(minutes=1),
+        FeedHints(entries_per_day=1440.0),
+    ),
+    "a fixed interval ignores the rhythm": (
+        None,
+        SourceConfig("a", "https://a.test/feed", interval=7200),
+        OK,
+        HOURLY_RHYTHM,
+        timedelta(hours=2),
+        HOURLY_RHYTHM,
+    ),
+    "an operator's floor below the default": (
+        None,
+        SourceConfig("a", "https://a.test/feed", interval=120, min_interval=60),
+        NOT_MODIFIED,
+        None,
+        timedelta(minutes=2),
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HINT_CASES))
+def test_decide_state_schedules_with_the_right_hints(name: str) -> None:
+    stored, config, fetched, given, wait, written = HINT_CASES[name]
+    source = replace(SOURCE, hints=stored)
+    processed = Processed(hints=given) if fetched.status == "ok" else None
+    state, _ = decide_state(source, config, fetched, processed, now=NOW, jitter=0.0)
+    assert state.next_fetch_at == NOW + wait
+    assert state.hints == written
 
 
 def test_log_line_is_key_value(caplog: pytest.LogCaptureFixture) -> None:

@@ -306,3 +306,27 @@ def test_relative_links_stay_relative_without_xml_base() -> None:
     first, second = feed.entries
     assert (first.link, first.id, first.base) == ("/news/1.html", "12345", None)
     assert (second.link, second.id) == (None, "12346")  # a bare guid is no link
+
+
+def test_skip_hours_and_days_are_read_on_both_paths() -> None:
+    fast = load("rss20_english.xml")
+    assert parse_fast.parse(prepare_xml((FEEDS / "rss20_english.xml").read_bytes())) == fast
+    assert (fast.skip_hours, fast.skip_days) == ((1, 2, 3), (5, 6))  # Saturday, Sunday
+    salvaged = load("rss20_malformed.xml")  # only feedparser reads it
+    assert salvaged.problem is not None
+    assert (salvaged.skip_hours, salvaged.skip_days) == ((12,), (6,))  # 24, Caturday dropped
+
+
+def test_skip_hours_in_a_declared_charset_are_read() -> None:
+    body = (
+        '<?xml version="1.0" encoding="gb2312"?><rss version="2.0"><channel><title>工厂</title>'
+        "<skipHours><hour>8</hour></skipHours><skipDays><day>Sunday</day></skipDays>"
+        "</channel></rss>"
+    ).encode("gb2312")
+    feed = parse_feed(body, url=URL)
+    assert (feed.title, feed.skip_hours, feed.skip_days) == ("工厂", (8,), (6,))
+
+
+def test_json_feeds_have_no_skip_hints() -> None:
+    feed = load("jsonfeed11.json")
+    assert (feed.skip_hours, feed.skip_days) == ((), ())

@@ -179,6 +179,46 @@ EDGE_CASES = {
         b'<link rel="self" href="https://f.example/atom"/><title type="html">A &amp;amp; B'
         b"</title></feed>"
     ),
+    "skip hours and days: whitespace, case, duplicates, invalid values, entities, CDATA": (
+        b'<rss version="2.0"><channel><title>t</title><skipHours><hour> 7 </hour>'
+        b"<hour>07</hour><hour>24</hour><hour>-1</hour><hour>x</hour><hour>&#50;3</hour>"
+        b"<hour><![CDATA[5]]></hour><hour></hour></skipHours><SKIPDAYS><DAY>MONDAY</DAY>"
+        b"<day> friday </day><day>Funday</day><day>Mon</day></SKIPDAYS></channel></rss>"
+    ),
+    "skip hours after the items, in two elements, with a comment": (
+        b'<rss version="2.0"><channel><skipHours><hour>1</hour></skipHours><item><title>i'
+        b"</title></item><skipHours><hour>3</hour><!-- <hour>4</hour> --></skipHours>"
+        b"</channel></rss>"
+    ),
+    "skip days in RSS 1.0": (
+        b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        b'xmlns="http://purl.org/rss/1.0/"><channel rdf:about="c"><title>C</title>'
+        b"<skipDays><day>Tuesday</day></skipDays></channel>"
+        b'<item rdf:about="http://e.example/1"><title>I</title></item></rdf:RDF>'
+    ),
+}
+SKIP_DOUBTS = {
+    "skip hours in an item are not the channel's": (
+        b'<rss version="2.0"><channel><skipHours><hour>1</hour></skipHours><item><title>i'
+        b"</title><skipHours><hour>2</hour></skipHours><skipDays><day>Monday</day></skipDays>"
+        b"</item></channel></rss>"
+    ),
+    "skip hours inside another element": (
+        b'<rss version="2.0"><channel><x:a xmlns:x="urn:x"><skipHours><hour>2</hour>'
+        b"</skipHours></x:a></channel></rss>"
+    ),
+    "skip hours mean nothing in Atom": (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>'
+        b"<skipHours><hour>1</hour></skipHours></feed>"
+    ),
+    "markup inside skipHours": (
+        b'<rss version="2.0"><channel><skipHours><hour><b>1</b></hour><hour>2</hour>'
+        b"</skipHours></channel></rss>"
+    ),
+    "something other than days in skipDays": (
+        b'<rss version="2.0"><channel><skipDays><hour>1</hour><day>Friday</day></skipDays>'
+        b"</channel></rss>"
+    ),
 }
 
 
@@ -187,6 +227,33 @@ def test_hand_written_edge_cases_agree(name: str) -> None:
     fast, reference = both(EDGE_CASES[name])
     assert fast is not None
     assert fast == reference
+
+
+@pytest.mark.parametrize(
+    ("name", "hours", "days"),
+    [
+        (
+            "skip hours and days: whitespace, case, duplicates, invalid values, entities, CDATA",
+            (5, 7, 23),
+            (0, 4),
+        ),
+        ("skip hours after the items, in two elements, with a comment", (1, 3), ()),
+        ("skip days in RSS 1.0", (), (1,)),
+        ("skip hours in an item are not the channel's", (1,), ()),
+        ("skip hours inside another element", (2,), ()),
+        ("skip hours mean nothing in Atom", (), ()),
+        ("markup inside skipHours", (2,), ()),
+        ("something other than days in skipDays", (), (4,)),
+    ],
+)
+def test_skip_hours_and_days(name: str, hours: tuple[int, ...], days: tuple[int, ...]) -> None:
+    fast, reference = both(EDGE_CASES.get(name) or SKIP_DOUBTS[name])
+    assert reference is not None
+    assert (reference.skip_hours, reference.skip_days) == (hours, days)
+    if name in SKIP_DOUBTS:
+        assert fast is None  # the fast path leaves these to the other
+    else:
+        assert fast is not None and (fast.skip_hours, fast.skip_days) == (hours, days)
 
 
 @pytest.mark.parametrize(
@@ -224,6 +291,7 @@ def test_hand_written_edge_cases_agree(name: str) -> None:
             b"<description>b</description></item></channel></rss>",
         ),
         ("html", b"<html><body><p>hello</p></body></html>"),
+        *SKIP_DOUBTS.items(),
     ],
 )
 def test_fast_path_declines_what_it_cannot_promise(why: str, body: bytes) -> None:
