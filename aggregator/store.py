@@ -21,10 +21,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Connection,
     Select,
     bindparam,
-    delete,
     func,
     insert,
     select,
@@ -33,32 +31,36 @@ from sqlalchemy import (
 
 from aggregator.errors import StorageError
 from aggregator.models import Article, FeedItem, Source, SourceConfig, SourceState, TopicMatch
-from aggregator.schema import JSONText, article_topics, articles, meta, sources
+from aggregator.schema import article_topics, articles, meta, sources
 from aggregator.searchtext import SearchDoc
 from aggregator.store_decide import config_changes, mark_removed, new_source, split_batch, unique
 from aggregator.store_engine import describe, ensure_schema, open_engine, transaction
+from aggregator.store_feed import topic_items
 from aggregator.store_health import HealthQueries
 from aggregator.store_known import KnownArticles
-from aggregator.store_leases import HELD, RELEASED, Leases
+from aggregator.store_leases import Leases
 from aggregator.store_rows import (
-    STATE_COLUMNS,
     article_from_row,
-    hints_value,
     match_from_row,
-    match_values,
     source_from_row,
-    state_values,
 )
 from aggregator.store_search import SearchIndex, write_index
 from aggregator.store_stories import (
     DEFAULT_THRESHOLD,
     StoryQueries,
-    also_reported,
     join_stories,
-    representatives,
 )
-
-_CHUNK = 500  # keys per IN (...) list, well under every backend's parameter limit
+from aggregator.store_write import (
+    STATE_UPDATE,
+    article_query,
+    bump,
+    chunks,
+    replace_matches,
+    state_row,
+    stored_keys,
+    update_grouped,
+    write_articles,
+)
 
 _article_count = (
     select(func.count())
@@ -67,7 +69,6 @@ _article_count = (
     .scalar_subquery()
     .label("article_count")
 )
-_ARTICLE_COLUMNS = (*articles.c, sources.c.name.label("source_name"))
 
 
 class Store:
@@ -132,9 +133,9 @@ class Store:
                     updates.append({"_id": row["id"], **changes})
             if inserts:
                 conn.execute(insert(sources), inserts)
-            _update_grouped(conn, updates)
+            update_grouped(conn, updates)
             if inserts or updates:
-                _bump(conn)
+                bump(conn)
 
     def sources(self) -> list[Source]:
         """All sources, ordered by name, with their article counts."""
@@ -188,7 +189,7 @@ class Store:
             found = [(at is not None, at, pk) for pk, at in conn.execute(query) if pk not in skip]
             wanted = [pk for _, _, pk in sorted(found)]
             rows: dict[int, Source] = {}
-            for chunk in _chunks(wanted):
+            for chunk in chunks(wanted):
                 chosen = conn.execute(select(sources).where(sources.c.id.in_(chunk)))
                 rows.update((row.id, source_from_row(row._mapping)) for row in chosen)
         self._names.update((pk, source.name) for pk, source in rows.items())
@@ -221,18 +222,18 @@ class Store:
         with transaction(self._engine, operation, write=True) as conn:
             lease = self.leases.params(source_id)
             name = conn.execute(
-                _STATE_UPDATE.returning(sources.c.name), _state_row(source_id, state, lease)
+                STATE_UPDATE.returning(sources.c.name), state_row(source_id, state, lease)
             ).scalar()
             if name is None:
                 raise StorageError(operation, self.leases.refusal(conn, source_id))
             self.leases.written([source_id])
             self._names[source_id] = name
             batch = unique(articles)
-            stored = _stored_keys(conn, source_id, [a.id for a in batch])
+            stored = stored_keys(conn, source_id, [a.id for a in batch])
             new, changed = split_batch(source_id, batch, stored)
             if not new and not changed:
                 return 0, 0
-            pks = _write_articles(conn, source_id, new, changed, want_pks=True)
+            pks = write_articles(conn, source_id, new, changed, want_pks=True)
             write_index(conn, pks, batch, search, [row["_pk"] for row in changed])
             join_stories(
                 conn,
@@ -244,28 +245,28 @@ class Store:
                 changed=[row["_pk"] for row in changed],
             )
             if matches is not None:
-                _replace_matches(
+                replace_matches(
                     conn,
                     {pk: matches.get(article_id, ()) for article_id, pk in pks.items()},
                     existing=[row["_pk"] for row in changed],
                 )
-            _bump(conn)
+            bump(conn)
             return len(new), len(changed)
 
     def save_states(self, states: Sequence[tuple[int, SourceState]]) -> None:
         """Write the states of passes that brought no articles (304s, failures) together."""
         if not states:
             return
-        rows = [_state_row(pk, state, self.leases.params(pk)) for pk, state in states]
+        rows = [state_row(pk, state, self.leases.params(pk)) for pk, state in states]
         with transaction(self._engine, "saving source states", write=True) as conn:
-            conn.execute(_STATE_UPDATE, rows)
+            conn.execute(STATE_UPDATE, rows)
         self.leases.written(pk for pk, _ in states)  # a state whose lease was lost is dropped
 
     # ------------------------------------------------------------ articles
 
     def articles(self, source: str | None = None, limit: int = 50) -> list[Article]:
         """The newest `limit` articles (of one source, when named), newest first."""
-        query = _article_query().order_by(articles.c.published.desc(), articles.c.pk.desc())
+        query = article_query().order_by(articles.c.published.desc(), articles.c.pk.desc())
         if source is not None:
             query = query.where(sources.c.name == source)
         with transaction(self._engine, "reading articles", write=False) as conn:
@@ -274,7 +275,7 @@ class Store:
 
     def article(self, key: int | str) -> Article | None:
         """The article with database key `key`, or named "source/id"; None when absent."""
-        query = _article_query()
+        query = article_query()
         if isinstance(key, int) or key.isdigit():
             query = query.where(articles.c.pk == int(key))
         elif "/" in key:
@@ -290,7 +291,7 @@ class Store:
         """Every article in key order, `batch` at a time (each batch its own transaction)."""
         last = 0
         while True:
-            query = _article_query().where(articles.c.pk > last).order_by(articles.c.pk)
+            query = article_query().where(articles.c.pk > last).order_by(articles.c.pk)
             with transaction(self._engine, "reading articles", write=False) as conn:
                 rows = conn.execute(query.limit(batch)).mappings().all()
             if not rows:
@@ -303,8 +304,8 @@ class Store:
         if not matches:
             return
         with transaction(self._engine, "saving topic matches", write=True) as conn:
-            _replace_matches(conn, matches, existing=list(matches))
-            _bump(conn)
+            replace_matches(conn, matches, existing=list(matches))
+            bump(conn)
 
     def matches(self, pk: int) -> list[TopicMatch]:
         """The topic matches of article `pk`, best first."""
@@ -329,49 +330,8 @@ class Store:
         `since` keeps only articles published at or after it. `one_per_story` (what feeds
         show) keeps only each story's representative, with its story's other sources.
         """
-        query = select(
-            *_ARTICLE_COLUMNS,
-            sources.c.url.label("source_url"),
-            sources.c.title.label("source_title"),
-            sources.c.link.label("source_link"),
-            sources.c.tags.label("source_tags"),
-        ).join_from(articles, sources, articles.c.source_id == sources.c.id)
-        if one_per_story:
-            query = representatives(query, topic)
-        elif topic is not None:
-            query = query.join(article_topics, article_topics.c.article_pk == articles.c.pk).where(
-                article_topics.c.topic == topic
-            )
-        if since is not None:
-            query = query.where(articles.c.published >= since)
-        query = query.order_by(articles.c.published.desc(), articles.c.pk.desc()).limit(limit)
         with transaction(self._engine, f"reading topic {topic or '(all)'}", write=False) as conn:
-            rows = conn.execute(query).mappings().all()
-            topics: dict[int, list[TopicMatch]] = {}
-            for chunk in _chunks([row["pk"] for row in rows]):
-                matched = conn.execute(
-                    select(article_topics)
-                    .where(article_topics.c.article_pk.in_(chunk))
-                    .order_by(article_topics.c.score.desc(), article_topics.c.topic)
-                )
-                for match in matched:
-                    topics.setdefault(match.article_pk, []).append(match_from_row(match._mapping))
-            leads = {r["pk"]: r["source_id"] for r in rows if r["story_id"] == r["pk"]}
-            also = also_reported(conn, leads) if one_per_story else {}
-        return [
-            FeedItem(
-                article=article_from_row(row, row["source_name"]),
-                source_name=row["source_name"],
-                source_url=row["source_url"],
-                source_title=row["source_title"],
-                source_link=row["source_link"],
-                source_tags=tuple(row["source_tags"]),
-                topics=tuple(topics.get(row["pk"], ())),
-                story=row["story_id"] if row["story_id"] == row["pk"] else None,
-                also_reported_by=also.get(row["pk"], ()),
-            )
-            for row in rows
-        ]
+            return topic_items(conn, topic, limit, since=since, one_per_story=one_per_story)
 
     # ------------------------------------------------------------ status
 
@@ -407,120 +367,3 @@ class Store:
                     ("matches", article_topics),
                 )
             }
-
-
-# ---------------------------------------------------------------- helpers (inside a transaction)
-
-
-def _state_row(source_id: int, state: SourceState, lease: dict[str, Any]) -> dict[str, Any]:
-    """The parameters of `_STATE_UPDATE` for one source (`lease`: Leases.params)."""
-    return {
-        **lease,
-        "_id": source_id,
-        **state_values(state),
-        "_title": state.title,
-        "_link": state.link,
-        "_hints": hints_value(state.hints),
-    }
-
-
-_STATE_UPDATE = (
-    update(sources)
-    .where(sources.c.id == bindparam("_id"), HELD)
-    .values(
-        **RELEASED,
-        **{column: bindparam(column) for column in STATE_COLUMNS},
-        title=func.coalesce(bindparam("_title"), sources.c.title),
-        link=func.coalesce(bindparam("_link"), sources.c.link),
-        hints=func.coalesce(bindparam("_hints", type_=JSONText), sources.c.hints),
-    )
-)
-"""Writes one pass's source state (parameters from `_state_row`); a None title or link keeps
-the stored one. Releases the source's lease, and writes only while the writer holds it (see
-store_leases)."""
-
-
-def _update_grouped(conn: Connection, updates: list[dict[str, Any]]) -> None:
-    """UPDATE sources by `_id`, one executemany per set of changed columns."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for values in updates:
-        groups.setdefault(tuple(sorted(values)), []).append(values)
-    for rows in groups.values():
-        conn.execute(update(sources).where(sources.c.id == bindparam("_id")), rows)
-
-
-def _stored_keys(conn: Connection, source_id: int, ids: list[str]) -> dict[str, Any]:
-    """Article id -> (pk, content_hash, dates) of the ids already stored for the source."""
-    stored: dict[str, Any] = {}
-    columns = (
-        articles.c.pk,
-        articles.c.article_id,
-        articles.c.content_hash,
-        articles.c.published,
-        articles.c.first_seen,
-        articles.c.date_is_first_seen,
-    )
-    for chunk in _chunks(ids):
-        query = select(*columns).where(
-            articles.c.source_id == source_id, articles.c.article_id.in_(chunk)
-        )
-        stored.update((row.article_id, row._mapping) for row in conn.execute(query))
-    return stored
-
-
-def _write_articles(
-    conn: Connection,
-    source_id: int,
-    new: list[dict[str, Any]],
-    changed: list[dict[str, Any]],
-    *,
-    want_pks: bool,
-) -> dict[str, int]:
-    """INSERT the new rows and UPDATE the changed; returns article id -> pk when asked."""
-    pks = {row["article_id"]: row["_pk"] for row in changed}
-    if new:
-        conn.execute(insert(articles), new)
-    if new and want_pks:
-        for chunk in _chunks([row["article_id"] for row in new]):
-            query = select(articles.c.pk, articles.c.article_id).where(
-                articles.c.source_id == source_id, articles.c.article_id.in_(chunk)
-            )
-            pks.update((row.article_id, row.pk) for row in conn.execute(query))
-    if changed:
-        conn.execute(update(articles).where(articles.c.pk == bindparam("_pk")), changed)
-    return pks
-
-
-def _replace_matches(
-    conn: Connection, matches: Mapping[int, Sequence[TopicMatch]], existing: list[int]
-) -> None:
-    """Delete the matches of the `existing` pks, then insert `matches`."""
-    for chunk in _chunks(existing):
-        conn.execute(delete(article_topics).where(article_topics.c.article_pk.in_(chunk)))
-    rows = [match_values(pk, m) for pk, found in matches.items() for m in _unique_topics(found)]
-    if rows:
-        conn.execute(insert(article_topics), rows)
-
-
-def _unique_topics(found: Sequence[TopicMatch]) -> list[TopicMatch]:
-    best: dict[str, TopicMatch] = {}
-    for match in found:
-        if match.topic not in best or match.score > best[match.topic].score:
-            best[match.topic] = match
-    return list(best.values())
-
-
-def _bump(conn: Connection) -> None:
-    """Bump the data version (in the caller's transaction)."""
-    conn.execute(update(meta).where(meta.c.key == "data_version").values(value=meta.c.value + 1))
-
-
-def _article_query() -> Select[Any]:
-    return select(*_ARTICLE_COLUMNS).join_from(
-        articles, sources, articles.c.source_id == sources.c.id
-    )
-
-
-def _chunks(keys: list[Any]) -> Iterator[list[Any]]:
-    for start in range(0, len(keys), _CHUNK):
-        yield keys[start : start + _CHUNK]
