@@ -239,7 +239,12 @@ def app_from_environment() -> Starlette:
     from aggregator.config import find_config_path, load_config
 
     config = load_config(find_config_path(None))
-    return create_app(config, Store(config.database_url))
+    store = Store(
+        config.database_url,
+        busy_timeout=config.database_busy_timeout,
+        story_threshold=config.stories.threshold,
+    )
+    return create_app(config, store)
 
 
 def _limit(request: Request, default: int) -> int | Response:
