@@ -14,7 +14,15 @@ from datetime import UTC, datetime
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from aggregator import __version__, cli_search, cli_sources, cli_status, cli_stories, cli_topics
+from aggregator import (
+    __version__,
+    cli_db,
+    cli_search,
+    cli_sources,
+    cli_status,
+    cli_stories,
+    cli_topics,
+)
 from aggregator.cli_context import Context, Group, err, out, pass_context
 from aggregator.logs import setup_logging
 from aggregator.models import UpdateResult
@@ -156,3 +164,4 @@ for _command in cli_stories.COMMANDS:
 for _command in cli_sources.COMMANDS:
     cli.add_command(_command)
 cli.add_command(cli_status.status)
+cli.add_command(cli_db.db)

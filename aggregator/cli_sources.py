@@ -13,18 +13,18 @@ from typing import TYPE_CHECKING
 
 import click
 
-from aggregator.cli_context import Context, err, out, pass_context
+from aggregator.cli_context import Context, err, pass_context
 from aggregator.config import find_config_path
 from aggregator.configedit import NewSource, plan_append, source_name, unique_name, write_edit
-from aggregator.models import FetchSettings
+from aggregator.models import ZH_TIMEZONE, FetchSettings
 
 if TYPE_CHECKING:
     from aggregator.discover import Discovery
 
 # discover (and with it aiohttp and the feed parser) loads when a command needs it, so that
-# `aggregator --help` stays quick.
+# `aggregator --help` stays quick. YAML and links go to standard output unwrapped (click.echo,
+# not rich), so that they can be copied or piped as they are.
 
-ZH_TIMEZONE = "Asia/Shanghai"
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 
 
@@ -92,20 +92,20 @@ def discover_command(ctx: Context, url: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(asdict(found), ensure_ascii=False, indent=2))
         return
-    out.print(f"{found.url}: {found.title or '(no title)'}", markup=False)
+    click.echo(f"{found.url}: {found.title or '(no title)'}")
     for feed in found.feeds:
         what = f"{feed.format}, {feed.entries} entries, {feed.how}"
-        out.print(f"  feed: {feed.url}  {feed.title or ''} ({what})", markup=False)
+        click.echo(f"  feed: {feed.url}  {feed.title or ''} ({what})")
     if found.page is not None:
-        out.print(f"  no feed; {found.page.matched} article links on the page, e.g.:")
+        click.echo(f"  no feed; {found.page.matched} article links on the page, e.g.:")
         for item in found.page.samples:
-            out.print(f"    {item.title or '(no title)'}  {item.url}", markup=False)
+            click.echo(f"    {item.title or '(no title)'}  {item.url}")
         source = _new_source(found, None, (), set())
         assert source is not None
         from aggregator.configedit import render_source
 
-        out.print("  proposed source (aggregator add URL writes it):", markup=False)
-        out.print(render_source(source, "    ").rstrip(), markup=False)
+        click.echo("  proposed source (aggregator add URL writes it):")
+        click.echo(render_source(source, "    ").rstrip())
     if not found.feeds and found.page is None:
         err.print("no feed found, and no article links to propose a page source from")
         sys.exit(1)
@@ -126,7 +126,7 @@ def add(ctx: Context, url: str, name: str | None, tags: tuple[str, ...], dry_run
         err.print(f"error: {url}: no feed found, and no article links for a page source")
         sys.exit(1)
     edit = plan_append(config.path, [source])
-    out.print(edit.block.strip("\n"), markup=False)
+    click.echo(edit.block.strip("\n"))
     if dry_run:
         err.print(f"(dry run: {edit.path} not changed)", markup=False)
         return
@@ -155,7 +155,7 @@ def opml_import(ctx: Context, file: str, dry_run: bool) -> None:
     for reason in edit.skipped:
         err.print(f"skipped: {reason}", markup=False)
     if edit.block:
-        out.print(edit.block.strip("\n"), markup=False)
+        click.echo(edit.block.strip("\n"))
     verb = "would add" if dry_run else "added"
     err.print(f"{verb} {len(edit.added)} source(s) to {edit.path}", markup=False)
     if edit.added and not dry_run:

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from aggregator.cli_context import Context, err, out, pass_context
-from aggregator.store_stories import StorySummary
+from aggregator.store_story_read import StorySummary
 
 
 @click.command()

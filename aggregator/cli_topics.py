@@ -134,16 +134,25 @@ pid_file_option = click.option(
     help="worker: only fetch (no HTTP server); web: only serve; all: both. Many workers and "
     "web processes may share one PostgreSQL database (docs/scaling.md).",
 )
+@click.option(
+    "--no-migrate",
+    is_flag=True,
+    help="Do not upgrade the database's schema at start (`aggregator db upgrade` does); "
+    "refuse to start when it is out of date.",
+)
 @pass_context
-def run(ctx: Context, pid_file: str, stop_timeout: float, role: str) -> None:
+def run(ctx: Context, pid_file: str, stop_timeout: float, role: str, no_migrate: bool) -> None:
     """Run the daemon: fetch what is due on schedule and serve the feeds, until stopped.
 
     SIGHUP (or `aggregator reload`) re-reads the config; SIGTERM stops it.
     """
+    from aggregator.cli_db import migrate_at_start
     from aggregator.daemon import ROLES, run_daemon
 
     chosen = next(r for r in ROLES if r == role)
     config = ctx.config()
+    if not no_migrate:
+        migrate_at_start(config)  # first, so that the store opens on an up-to-date schema
     with ctx.store() as store:
         asyncio.run(
             run_daemon(config, store, pid_file=pid_file, stop_timeout=stop_timeout, role=chosen)

@@ -1,7 +1,8 @@
 """The `workers:` section of the main config: how daemon processes share the due sources.
 
 Validated like every section (see configschema); `config` checks that the lease outlasts one
-fetch (`lease_problem`), since a lease that lapses mid-fetch lets a second worker take it.
+fetch (`lease_problem`): a worker renews the leases of its sources in flight on its ticks (see
+dispatch), and the lease alone still covers a fetch when a renewal is late or fails.
 """
 
 from __future__ import annotations
@@ -40,5 +41,5 @@ def lease_problem(workers: WorkerSettings, fetch: FetchSettings) -> str | None:
         return None
     return (
         f"must be more than fetch.connect_timeout + fetch.read_timeout ({fetch_seconds:g} s), "
-        "or a slow fetch outlives its lease and another worker fetches the source again"
+        "so that a source's lease outlasts its fetch even when the worker cannot renew it"
     )

@@ -13,7 +13,8 @@ tick    every `tick` seconds (APScheduler): Dispatcher.tick starts every due sou
         a restart resumes where it left off. A storage error is logged; the next tick retries
 serve   the web app (uvicorn) in the same event loop; its cache is dropped when a source
         brings new or changed articles; each result is counted by app.state.metrics
-reload  SIGHUP: a task (one at a time) re-reads the config and applies it (see reload)
+reload  SIGHUP: a task (one at a time) re-reads the config and applies it (see reload); a
+        `web` process only serves the new config (the workers sync and reclassify)
 stop    SIGTERM/SIGINT: stop ticking and serving; let the sources in flight finish until
         `stop_timeout` seconds after the signal, then cancel the rest (left as they were, due
         again at the next start); store the queued states; remove the pid file; return (the
@@ -250,12 +251,24 @@ class _Daemon:
             try:
                 current = self.updater.config
                 new = await asyncio.to_thread(reload_config, current.path, current)
-                if new is not None:
+                if new is not None and self.role == "web":
+                    self._serve_config(new)
+                elif new is not None:
                     await apply_config(new, current, self.updater, self.app, self.store)
                     self.config = self.updater.config
             except Exception:  # a bug: logged; the daemon keeps running on what it had
                 log.exception("config reload failed")
             again = self._reload_again
+
+    def _serve_config(self, new: Config) -> None:
+        """The web role's reload: serve what `new` describes. Syncing the sources and
+        reclassifying the stored articles is the workers' part, done when they reload."""
+        self.updater.reconfigure(new)
+        self.config = new
+        self.app.state.reconfigure(new)
+        log.info(
+            "config reloaded role=web topics=%d (the workers sync the sources)", len(new.topics)
+        )
 
     # ------------------------------------------------------------ stop
 

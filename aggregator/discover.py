@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+from aggregator.encoding import decode
 from aggregator.errors import ParseError
 from aggregator.fetch import Fetcher
 from aggregator.language import choose_language
@@ -29,6 +30,7 @@ from aggregator.linkpattern import looks_like_article, same_site, shape, shape_r
 from aggregator.models import FetchRequest, FetchResult, PageRules
 from aggregator.pagelist import (
     ListItem,
+    not_html,
     page_base,
     page_links,
     page_title,
@@ -101,9 +103,14 @@ async def discover(url: str, fetcher: Fetcher) -> Discovery:
     itself = _as_feed(fetched, final, "the URL itself")
     if itself is not None:
         return Discovery(url=final, title=itself.title, feeds=(itself,))
-    tree = parse_html(fetched.body, fetched.charset)
+    text = decode(fetched.body, declared=fetched.charset)
+    problem = not_html(text, fetched.content_type)
+    tree = parse_html(text) if problem is None else None
     if tree is None:
-        return Discovery(url=final, error="neither a feed nor an HTML page")
+        problem = problem or "is not HTML"
+        if problem.startswith("is a feed"):
+            problem = "looks like a feed but does not parse as one"
+        return Discovery(url=final, error=f"neither a feed nor an HTML page: it {problem}")
     title = page_title(tree) or ""
     body = tree.find("body")
     text = body.text_content() if body is not None else ""

@@ -1,6 +1,8 @@
 """Continuous dispatch: the daemon starts each source as soon as it is due.
 
 tick     (every second or so, from the daemon's scheduler)
+  renew    every `workers.lease` / 3 seconds: extend the leases of the sources in flight, so
+           a live worker keeps them however long they wait or take (Store.leases.renew)
   flush    write the queued article-less states of sources finished since the last tick
   claim    lease due sources not in flight to this dispatcher's owner id, up to
            `workers.claim_batch` in flight (Store.leases.claim_due: one write transaction;
@@ -23,6 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +36,9 @@ from aggregator.models import Source
 from aggregator.store_leases import lease_owner
 
 log = logging.getLogger("aggregator.daemon")
+
+RENEWALS_PER_LEASE = 3
+"""How many times per `workers.lease` a worker renews the leases of its sources in flight."""
 
 
 class Dispatcher:
@@ -49,6 +56,7 @@ class Dispatcher:
         self._on_result = on_result
         self._running: dict[int, tuple[str, asyncio.Task[None]]] = {}  # id -> (name, task)
         self._closed = False
+        self._renewed = -math.inf  # time.monotonic() of the last renewal
 
     @property
     def in_flight(self) -> int:
@@ -71,6 +79,7 @@ class Dispatcher:
         """
         if self._closed:
             return 0
+        await self._renew(now or utcnow())
         await self._updater.flush_states()
         # Taken before the query: a source that finishes while the query runs may still look
         # due in the query's snapshot, but it was in flight when the snapshot began.
@@ -97,6 +106,23 @@ class Dispatcher:
             task = asyncio.create_task(self._update(source), name=f"update {source.name}")
             self._running[source.id] = (source.name, task)
         return len(fresh)
+
+    async def _renew(self, now: datetime) -> None:
+        """Extend the leases of the sources in flight, once per lease / RENEWALS_PER_LEASE
+        seconds; a failure is logged and retried at the next tick."""
+        lease = self._updater.config.workers.lease
+        started = time.monotonic()
+        if started - self._renewed < lease / RENEWALS_PER_LEASE:
+            return
+        busy = self.busy()
+        if busy:
+            leases = self._updater.store.leases
+            try:
+                await asyncio.to_thread(leases.renew, self.owner, busy, now, lease)
+            except StorageError as exc:
+                log.warning("tick: %s; trying again at the next tick", exc)
+                return
+        self._renewed = started
 
     async def _update(self, source: Source) -> None:
         try:

@@ -11,6 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from aggregator.health import EMPTY_AFTER
 from aggregator.models import Article, Source, UpdateResult
 
 
@@ -46,6 +47,10 @@ def sources_table(sources: Sequence[Source]) -> Table:
             or s.last_error
             or ("moved: " + s.url if s.url != s.config_url else "")
         )
+        if s.enabled and s.last_status == "ok" and s.empty_streak >= EMPTY_AFTER:
+            status = "empty"  # as `status` shows it: e.g. a list page whose selectors miss
+            streak = f"no entries for {s.empty_streak} fetches in a row"
+            note = f"{streak}: {s.last_error}" if s.last_error else streak
         table.add_row(
             s.name,
             status,

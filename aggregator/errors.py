@@ -6,7 +6,8 @@
     ├── FetchError           a request could not be made or answered (source/URL + reason)
     ├── ParseError           a document could not be read as a feed or page
     │   ├── NotAFeedError    the document is something else (an HTML page, an error page)
-    │   └── ExtractError     a web page has no main content to extract (or a bad selector)
+    │   └── ExtractError     a web page has no main content to extract
+    │       └── ContentSelectorError  the source's `content:` selector matched nothing
     └── StorageError         the database refused or failed an operation
 
 Expected failures are values (see `models.FetchResult`, `models.UpdateResult`); these
@@ -80,6 +81,10 @@ class NotAFeedError(ParseError):
 
 class ExtractError(ParseError):
     """The page at `url` gave no article, e.g. "no main content found"."""
+
+
+class ContentSelectorError(ExtractError):
+    """The source's `content:` selector matched nothing on the page at `url` (or is not CSS)."""
 
 
 class StorageError(AggregatorError):

@@ -41,7 +41,7 @@ from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement, document_fromstring, fromstring, tostring
 
 from aggregator.encoding import decode
-from aggregator.errors import ExtractError
+from aggregator.errors import ContentSelectorError, ExtractError
 from aggregator.extract_meta import (
     PageMeta,
     author_from_line,
@@ -54,7 +54,7 @@ from aggregator.extract_meta import (
 from aggregator.furniture import strip_furniture
 from aggregator.html import sanitize_html, text_from_sanitized
 from aggregator.language import choose_language, primary_subtag
-from aggregator.models import ExtractedPage
+from aggregator.models import ZH_TIMEZONE, ExtractedPage
 from aggregator.page_dates import find_date, parse_page_date, zone
 from aggregator.policydoc import policy_from_parts, read_info_table
 
@@ -63,8 +63,6 @@ __all__ = ["GOV_CONTAINERS", "MIN_TEXT", "ZH_TIMEZONE", "check_selector", "extra
 MIN_TEXT = 20
 """The fewest characters of body text a page must give to count as an article."""
 
-ZH_TIMEZONE = "Asia/Shanghai"
-"""The zone of dates on a Chinese page whose source names none."""
 
 GOV_CONTAINERS = (
     "#UCAP-CONTENT",
@@ -180,10 +178,10 @@ def _select(tree: HtmlElement, selector: str, url: str) -> list[HtmlElement]:
     try:
         matches = _matches(CSSSelector(selector), tree)
     except SelectorError as exc:
-        raise ExtractError(url, f"invalid content selector {selector!r}: {exc}") from exc
+        raise ContentSelectorError(url, f"invalid content selector {selector!r}: {exc}") from exc
     chosen = _outermost(matches)
     if not chosen:
-        raise ExtractError(url, f"content selector {selector!r} matched nothing")
+        raise ContentSelectorError(url, f"content selector {selector!r} matched nothing")
     return chosen
 
 

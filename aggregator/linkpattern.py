@@ -152,7 +152,8 @@ def shape_regex(url: str) -> str:
     """An `include` regex (searched in absolute URLs) matching every URL shaped like `url`."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    host_pattern = r"(?:www\.)?" + re.escape(host.removeprefix("www."))
+    named = not host.replace(".", "").isdigit() and ":" not in host  # not an IP address
+    host_pattern = (r"(?:www\.)?" if named else "") + re.escape(host.removeprefix("www."))
     port = f":{parts.port}" if parts.port else ""
     path = shape(url)[len(host_key(url)) :]
     return rf"^https?://{host_pattern}{re.escape(port)}{path}$"

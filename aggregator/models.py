@@ -35,6 +35,8 @@ DEFAULT_MAX_INTERVAL = 24 * 3600
 
 DEFAULT_MAX_NEW_PER_PASS = 20
 """Article pages a page source (or a `full_text` feed) fetches at most in one pass."""
+ZH_TIMEZONE = "Asia/Shanghai"
+"""The zone of a Chinese source's zone-less dates when it names no `timezone`."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,12 @@ class SourceConfig:
     max_new_per_pass: int = DEFAULT_MAX_NEW_PER_PASS  # article pages fetched per pass
     file: str | None = None  # the YAML file and line it came from, for messages
     line: int | None = None
+
+    @property
+    def zone(self) -> str | None:
+        """`timezone`, else ZH_TIMEZONE for a source in Chinese (`zh`, `zh-CN` …), else None."""
+        chinese = (self.language or "").lower().replace("_", "-").split("-")[0] == "zh"
+        return self.timezone or (ZH_TIMEZONE if chinese else None)
 
     @property
     def fetches_pages(self) -> bool:

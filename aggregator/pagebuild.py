@@ -4,7 +4,9 @@ Articles with their topic matches, search tokens and fingerprints.
     read_lists(job)      each fetched list page → `ListPage` (see `pagelist`)
     build_pages(job)     each fetched article page:
       extract            main content, title, date, author, language (`extract.extract_page`,
-                         with the source's `content:` selector and time zone)
+                         with the source's `content:` selector and time zone). A selector
+                         that matches nothing on every page fetched builds nothing and says
+                         so (`BuiltPages.selector_error`): the site changed
       article            type page: id = the list's canonical URL; title = the page's, else the
                          list's; date = the page's, else the list's (read with `page_dates`),
                          else first-seen (`date_is_first_seen`, never re-dated: see
@@ -25,8 +27,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from aggregator.errors import ParseError
+from aggregator.errors import ContentSelectorError, ParseError
 from aggregator.models import (
+    ZH_TIMEZONE,
     Article,
     ExtractedPage,
     FeedHints,
@@ -42,9 +45,6 @@ if TYPE_CHECKING:
     from aggregator.classify import Classifier
     from aggregator.searchtext import SearchDoc
 
-ZH_TIMEZONE = "Asia/Shanghai"
-"""The zone of a Chinese page's dates when the source names none (as `extract` reads them)."""
-
 
 @dataclass(frozen=True)
 class FetchedPage:
@@ -54,6 +54,7 @@ class FetchedPage:
     body: bytes
     charset: str | None = None
     final_url: str | None = None  # after redirects
+    content_type: str | None = None  # the media type the server named, if any
 
 
 @dataclass(frozen=True)
@@ -93,12 +94,19 @@ class BuiltPages:
     search: dict[str, SearchDoc]
     fingerprints: dict[str, bytes]
     failures: list[str]  # one "URL: reason" per page without main content
+    selector_error: str | None = None  # `content:` matched none of the pages: nothing built
 
 
 def read_lists(job: ListJob, classifier: Classifier | None = None) -> list[ListPage]:
     """Each list page's items and next link, in order."""
     return [
-        read_list_page(p.body, url=p.final_url or p.url, rules=job.rules, charset=p.charset)
+        read_list_page(
+            p.body,
+            url=p.final_url or p.url,
+            rules=job.rules,
+            charset=p.charset,
+            content_type=p.content_type,
+        )
         for p in job.pages
     ]
 
@@ -110,8 +118,18 @@ def build_pages(job: PageJob, classifier: Classifier) -> BuiltPages:
     from aggregator.searchtext import article_doc
 
     built = BuiltPages([], {}, {}, {}, [])
-    for entry in job.pages:
-        extracted, failure = _extract(entry.page, job)
+    done = [(entry, *_extract(entry.page, job)) for entry in job.pages]
+    missed = [failure for _, _, failure, miss in done if miss and failure]
+    if missed and len(missed) == sum(1 for entry in job.pages if entry.page is not None):
+        # On every page fetched: the site changed, not one odd page. Nothing is stored, so
+        # that these articles are fetched again once the selector is fixed.
+        example = missed[0].split(": ", 1)[0]
+        reason = (
+            f"content selector {job.content_selector!r} matched nothing on "
+            f"{len(missed)} article page(s), e.g. {example}"
+        )
+        return BuiltPages([], {}, {}, {}, [], selector_error=reason)
+    for entry, extracted, failure, _ in done:
         if failure is not None:
             built.failures.append(failure)
         if entry.article is not None:
@@ -138,9 +156,13 @@ def list_hints(items: Sequence[ListItem], timezone: str | None, now: datetime) -
     return FeedHints(entries_per_day=entries_per_day([d for d in dates if d], now))
 
 
-def _extract(page: FetchedPage | None, job: PageJob) -> tuple[ExtractedPage | None, str | None]:
+def _extract(
+    page: FetchedPage | None, job: PageJob
+) -> tuple[ExtractedPage | None, str | None, bool]:
+    """The extracted page, else why not ("URL: reason"), and whether the `content:` selector
+    is why."""
     if page is None:
-        return None, None
+        return None, None, False
     from aggregator.extract import extract_page
 
     url = page.final_url or page.url
@@ -154,8 +176,8 @@ def _extract(page: FetchedPage | None, job: PageJob) -> tuple[ExtractedPage | No
             now=job.now,
         )
     except ParseError as exc:
-        return None, f"{page.url}: {exc.reason}"
-    return found, None
+        return None, f"{page.url}: {exc.reason}", isinstance(exc, ContentSelectorError)
+    return found, None, False
 
 
 def _from_list_item(item: ListItem, page: ExtractedPage | None, job: PageJob) -> Article:

@@ -3,6 +3,8 @@
 `read_list_page(html, url=..., rules=...)` runs these stages in order:
 
     decode   bytes → text (`encoding.decode`: GBK and the like read right)
+    sniff    a body that is empty, a feed, JSON, a PDF or an image is no list page: the
+             ListPage says why (`ListPage.problem`, see `not_html`), with no items
     parse    lxml HTML tree without scripts and styles; links resolve on <base href>,
              else on the page's URL
     items    with `rules.item`: each element it matches is one article. Its link is the
@@ -52,6 +54,13 @@ _ROW_TAGS = frozenset({"li", "tr", "dd", "dt", "p", "article"})
 _INLINE_OR_HEADING = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "span", "em", "strong", "b"})
 _ELLIPSIS = re.compile(r"(?:\.{2,}|…+|。{2,})$")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
+_SNIFF = 4096  # characters of the body looked at to tell what it is
+_HTML_TAG = re.compile(
+    r"<(?:!doctype\s+html|html|head|body|title|meta|a|div|table|ul|ol|li|p|span|h[1-6])[\s/>]",
+    re.IGNORECASE,
+)
+_FEED_ROOT = re.compile(r"^(?:\s*<(?:[?!][^>]*)?>)*\s*<(rss|rdf:rdf|feed)[\s>]", re.IGNORECASE)
+_TEXT_TYPES = ("text/", "application/xhtml", "application/xml", "application/octet-stream")
 _WEB = ("http://", "https://")
 
 
@@ -72,6 +81,7 @@ class ListPage:
     next_url: str | None = None
     matched: int = 0
     title: str | None = None  # the page's <title>
+    problem: str | None = None  # "list page is not HTML (…)" (see `not_html`), if it is not
 
 
 def check_selector(selector: str) -> str | None:
@@ -101,6 +111,32 @@ def describe_rules(rules: PageRules) -> str:
     return "links that look like articles on the same site"
 
 
+def not_html(text: str, content_type: str | None = None) -> str | None:
+    """Why a fetched body (decoded) is not an HTML page to read links from, or None: a
+    phrase such as "is not HTML (application/pdf)", to follow "list page" or "the page".
+
+    The media type is believed when it names something that is not text (a PDF, an image);
+    otherwise the first characters decide, since servers often label HTML as text/plain or
+    application/octet-stream. A feed gets a hint to configure it as one.
+    """
+    head = text[:_SNIFF].lstrip("\ufeff \t\r\n")
+    if not head:
+        return "is empty"
+    root = _FEED_ROOT.match(head)
+    if root is not None or (head.startswith("{") and "jsonfeed.org" in head):
+        name = {"rss": "RSS", "rdf:rdf": "RSS 1.0", "feed": "Atom"}.get(
+            root.group(1).lower() if root else "", "JSON Feed"
+        )
+        return f"is a feed ({name}), not HTML: configure it as type: feed"
+    kind = (content_type or "").lower()
+    said = f" ({kind})" if kind else ""
+    if kind and "html" not in kind and not kind.startswith(_TEXT_TYPES):
+        return f"is not HTML{said}"
+    if _HTML_TAG.search(head) is None:
+        return f"is not HTML{said}"
+    return None
+
+
 def parse_html(html: bytes | str, charset: str | None = None) -> HtmlElement | None:
     """The page as an lxml tree without scripts and styles; None when it is not HTML."""
     text = html if isinstance(html, str) else decode(html, declared=charset)
@@ -125,12 +161,20 @@ def page_base(tree: HtmlElement, url: str) -> str:
 
 
 def read_list_page(
-    html: bytes | str, *, url: str, rules: PageRules, charset: str | None = None
+    html: bytes | str,
+    *,
+    url: str,
+    rules: PageRules,
+    charset: str | None = None,
+    content_type: str | None = None,
 ) -> ListPage:
     """The article links of a list page (see the module docstring)."""
-    tree = parse_html(html, charset)
+    text = html if isinstance(html, str) else decode(html, declared=charset)
+    problem = not_html(text, content_type)
+    tree = parse_html(text) if problem is None else None
     if tree is None:
-        return ListPage(items=())
+        reason = f"list page {problem or 'is not HTML'}"
+        return ListPage(items=(), problem=reason)
     base = page_base(tree, url)
     if rules.item:
         found = list(_selected_items(tree, rules, base))

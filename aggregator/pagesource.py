@@ -14,14 +14,18 @@ gets here. `page_pass` runs these stages in order:
     fetch       their pages, concurrently, with the source's fetcher (so per-host and global
                 limits hold) and the source's headers
     build       extract, normalize, classify on the parse workers (`pagebuild`)
-    report      `PagePass.processed` for decide_state (entries = items on the list pages),
+    report      `PagePass.processed` for decide_state (entries = items on the list pages;
+                a list page that is no HTML page, such as a PDF or a feed, is the source's
+                error: "list page is not HTML (application/pdf)"),
                 then `PagePass.apply` puts problems on the decided state and result: a list
                 page that matched nothing ("list page matched no items (selectors: …)"; its
                 validators dropped, so every pass reads it and counts as empty until the
                 selectors match), pages that failed. A failed page never fails the source.
 
 A page that failed to fetch (a timeout, a 5xx) is left for the next pass; one that is gone
-(404, 410) or has no main content is stored as the list shows it (title, link, date).
+(404, 410) or has no main content is stored as the list shows it (title, link, date). A
+`content:` selector that matches nothing on every page fetched fails the source and stores
+nothing (a redesign, not an odd page).
 """
 
 from __future__ import annotations
@@ -110,7 +114,7 @@ class _Pass:
         return SourceContext(
             name=self.source.name,
             url=url,
-            timezone=self.config.timezone,
+            timezone=self.config.zone,
             language=self.config.language,
         )
 
@@ -142,7 +146,9 @@ async def page_pass(
 async def _page_source(run: _Pass, fetched: FetchResult) -> PagePass:
     rules = run.config.page or PageRules()
     url = fetched.final_url or run.source.url
-    items, title = await _read_list(run, fetched, rules)
+    items, title, problem = await _read_list(run, fetched, rules)
+    if problem is not None:  # the list page is no HTML page: the source fails
+        return PagePass(processed=Processed(error=problem))
     known = await run.known([item.url for item in items])
     new = [item for item in items if item.url not in known]
     chosen = new[: run.config.max_new_per_pass]
@@ -154,6 +160,8 @@ async def _page_source(run: _Pass, fetched: FetchResult) -> PagePass:
             pages.append(ArticlePage(page=page, item=item))
     retrying = len(chosen) - len(pages)  # not stored now: new again on the next pass
     built = await _build(run, url, pages)
+    if built.selector_error is not None:  # nothing stored: fetched again once it is fixed
+        return PagePass(processed=Processed(error=built.selector_error))
     processed = Processed(
         articles=built.articles,
         matches=built.matches,
@@ -161,7 +169,7 @@ async def _page_source(run: _Pass, fetched: FetchResult) -> PagePass:
         fingerprints=built.fingerprints,
         title=title,
         link=url,
-        hints=list_hints(items, run.config.timezone, run.now),
+        hints=list_hints(items, run.config.zone, run.now),
         entries=len(items),
     )
     no_items = f"list page matched no items ({describe_rules(rules)})" if not items else None
@@ -176,16 +184,23 @@ async def _page_source(run: _Pass, fetched: FetchResult) -> PagePass:
 
 async def _read_list(
     run: _Pass, fetched: FetchResult, rules: PageRules
-) -> tuple[list[ListItem], str | None]:
-    """The items of the list page and of up to max_pages - 1 pages after it, and its title."""
+) -> tuple[list[ListItem], str | None, str | None]:
+    """The items of the list page and of up to max_pages - 1 pages after it, its title, and
+    why the list page itself is no HTML page, when it is not (a later page that is not is
+    noted as a failure)."""
     items: dict[str, ListItem] = {}
     title = None
     url, result = run.source.url, fetched
     seen = {result.final_url or url}
     pages = rules.max_pages if rules.next else 1
     for number in range(pages):
-        body = FetchedPage(url, result.body, result.charset, result.final_url)
+        body = _fetched_page(url, result)
         (page,) = await run.pool.call(read_lists, ListJob(pages=(body,), rules=rules))
+        if page.problem is not None:
+            if number == 0:
+                return [], None, page.problem
+            run.failures.append(f"{url}: {page.problem}")
+            break
         title = page.title if number == 0 else title
         for item in page.items:
             items.setdefault(item.url, item)
@@ -197,13 +212,17 @@ async def _read_list(
         if result.status != "ok":
             run.failures.append(f"{url}: {result.error or result.status}")
             break
-    return list(items.values()), title
+    return list(items.values()), title, None
+
+
+def _fetched_page(url: str, result: FetchResult) -> FetchedPage:
+    return FetchedPage(url, result.body, result.charset, result.final_url, result.content_type)
 
 
 def _page(run: _Pass, url: str, result: FetchResult) -> FetchedPage | None:
     """The fetched page, or None with the failure noted."""
     if result.status == "ok":
-        return FetchedPage(url, result.body, result.charset, result.final_url)
+        return _fetched_page(url, result)
     run.failures.append(f"{url}: {result.error or result.status}")
     return None
 
@@ -241,6 +260,8 @@ async def _full_text(run: _Pass, job: SourceJob) -> PagePass:
         else:
             pages.append(ArticlePage(page=page, article=article))
     built = await _build(run, job.url, pages)
+    if built.selector_error is not None:
+        return PagePass(processed=Processed(error=built.selector_error))
     return PagePass(
         processed=_merged(processed, built, retry),
         failures=tuple(run.failures),

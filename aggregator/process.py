@@ -71,7 +71,7 @@ class SourceJob:
         context = SourceContext(
             name=source.name,
             url=url,
-            timezone=config.timezone if config else None,
+            timezone=config.zone if config else None,
             language=config.language if config else None,
         )
         return cls(

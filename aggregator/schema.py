@@ -4,7 +4,11 @@ Tables: `sources` (config and fetch state), `articles` (one row per source and a
 `article_topics` (why an article is in a topic), `meta` (schema and data versions), and
 `stories`, `story_signatures` and `story_bands` (near-duplicate clusters and their LSH index).
 Datetimes are stored as UTC and read back timezone-aware; lists are JSON text. Constraint
-names follow a naming convention so that a migration tool can take the schema over later.
+names follow a naming convention, which the migrations rely on.
+
+Alembic owns the schema: a change to a table here needs a revision in aggregator/migrations
+(`python -m aggregator.migrations "what changed"`; docs/migrations.md), or
+tests/test_migrations.py fails.
 """
 
 from __future__ import annotations
@@ -32,10 +36,6 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.types import TypeDecorator
-
-SCHEMA_VERSION = 5
-"""Bumped with every change to the tables below. Until migrations own the schema, a column
-added later must be nullable or have a server default, so an older database gains it in place."""
 
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -193,7 +193,7 @@ meta = Table(
     Column("key", String, primary_key=True),
     Column("value", Integer, nullable=False),
 )
-"""Integer settings: `schema_version` and `data_version`."""
+"""Integer settings: `schema_version` (what releases before migrations check), `data_version`."""
 
 # The search index is DDL of its own (an FTS5 table on SQLite), made after the tables above.
 from aggregator.schema_search import install as _install_search  # noqa: E402

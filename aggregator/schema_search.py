@@ -1,12 +1,14 @@
 """The search index's tables: DDL of their own, run whenever the schema is ensured.
 
-    SQLite      article_search: an FTS5 table (tokenizer `ascii`) of two columns, title and
-                body, holding the token strings of `searchtext`; rowid = articles.pk
+    SQLite      article_search: an FTS5 table (tokenizer `ascii`) of three columns: title and
+                body, holding the token strings of `searchtext`, and tags, the filter
+                tokens of `searchtags` (source, language, date); rowid = articles.pk
     PostgreSQL  article_search(article_pk, doc tsvector) with a GIN index; the title's
-                tokens weigh A, the body's B
+                tokens weigh A, the body's B, the filter tokens D (same DDL: version 2
+                changed only what `store_search` writes into `doc`)
 
-`install(metadata)` hooks `create_search_tables` to run after every `metadata.create_all`
-(so `ensure_schema` makes the index for new and existing databases alike). When the table
+`store_migrate` runs `create_search_tables` at every open and after every upgrade, outside
+the migrations (`install(metadata)` also hooks it to `metadata.create_all`). When the table
 is missing, or was built from tokens of another `TOKENS_VERSION`, it is (re)made empty and
 the meta row `search_backfill` records the highest article key still to index; `store_search`
 fills it from there downwards.
@@ -23,7 +25,7 @@ VERSION_KEY = "search_tokens"
 BACKFILL_KEY = "search_backfill"
 
 _SQLITE_CREATE = (
-    f"CREATE VIRTUAL TABLE {TABLE} USING fts5(title, body, tokenize='ascii', detail=full)"
+    f"CREATE VIRTUAL TABLE {TABLE} USING fts5(title, body, tags, tokenize='ascii', detail=full)"
 )
 _POSTGRES_CREATE = (
     f"CREATE TABLE {TABLE} ("

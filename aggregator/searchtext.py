@@ -27,8 +27,9 @@ from functools import lru_cache
 from aggregator.models import Article
 from aggregator.textfold import Stemmer, fold
 
-TOKENS_VERSION = 1
-"""Bumped with every change to the index tokens; a stored index of another version is rebuilt."""
+TOKENS_VERSION = 2
+"""Bumped with every change to the index tokens or the index table; a stored index of another
+version is rebuilt (2: the SQLite table gained the filter tokens of `searchtags`)."""
 
 MAX_QUERY_CHARS = 256
 MAX_TERMS = 12

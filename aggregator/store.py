@@ -38,18 +38,15 @@ from aggregator.store_engine import describe, ensure_schema, open_engine, transa
 from aggregator.store_feed import topic_items
 from aggregator.store_health import HealthQueries
 from aggregator.store_known import KnownArticles
-from aggregator.store_leases import Leases
+from aggregator.store_leases import Leases, one_sync_at_a_time
 from aggregator.store_rows import (
     article_from_row,
     match_from_row,
     source_from_row,
 )
 from aggregator.store_search import SearchIndex, write_index
-from aggregator.store_stories import (
-    DEFAULT_THRESHOLD,
-    StoryQueries,
-    join_stories,
-)
+from aggregator.store_stories import DEFAULT_THRESHOLD, join_stories
+from aggregator.store_story_read import StoryQueries
 from aggregator.store_write import (
     STATE_UPDATE,
     article_query,
@@ -115,6 +112,7 @@ class Store:
         come back when configured again; `enabled: false` disables "disabled in config".
         """
         with transaction(self._engine, "syncing sources", write=True) as conn:
+            one_sync_at_a_time(conn)  # workers started together on PostgreSQL
             stored = {row["name"]: row for row in conn.execute(select(sources)).mappings()}
             inserts: list[dict[str, Any]] = []
             updates: list[dict[str, Any]] = []
@@ -234,7 +232,7 @@ class Store:
             if not new and not changed:
                 return 0, 0
             pks = write_articles(conn, source_id, new, changed, want_pks=True)
-            write_index(conn, pks, batch, search, [row["_pk"] for row in changed])
+            write_index(conn, source_id, pks, batch, search, [row["_pk"] for row in changed])
             join_stories(
                 conn,
                 source_id,
@@ -337,7 +335,7 @@ class Store:
 
     @property
     def stories(self) -> StoryQueries:
-        """The story listing and rebuild behind `aggregator stories` (see store_stories)."""
+        """The story listing and rebuild behind `aggregator stories` (see store_story_read)."""
         return StoryQueries(self._engine, self.story_threshold)
 
     @property

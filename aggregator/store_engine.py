@@ -2,7 +2,8 @@
 
 open_engine(url)        engine with SQLite tuned (WAL, synchronous=NORMAL, foreign keys,
                         busy timeout; the file's folder created) or PostgreSQL as is
-ensure_schema(conn)     create missing tables and columns, seed `meta`, refuse a newer schema
+ensure_schema(conn)     at open: a new database is created at the head revision, any other
+                        must be at head (see store_migrate; `aggregator db upgrade`)
 transaction(engine, …)  one transaction; SQLite writers take the write lock up front
                         (BEGIN IMMEDIATE) so the busy timeout applies; any database
                         error leaves as `StorageError(operation, reason)`
@@ -15,22 +16,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    DefaultClause,
-    Engine,
-    create_engine,
-    event,
-    inspect,
-    select,
-    update,
-)
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from aggregator.errors import StorageError
-from aggregator.schema import SCHEMA_VERSION, meta, metadata
 
 _WRITE = "aggregator_write"
 
@@ -128,51 +118,8 @@ def transaction(engine: Engine, operation: str, *, write: bool) -> Iterator[Conn
         raise StorageError(operation, reason_of(exc)) from exc
 
 
-def _insert_ignore(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    if conn.dialect.name == "postgresql":
-        conn.execute(postgresql.insert(meta).on_conflict_do_nothing(), rows)
-    else:
-        conn.execute(sqlite.insert(meta).on_conflict_do_nothing(), rows)
-
-
 def ensure_schema(conn: Connection, where: str) -> None:
-    """Create missing tables and `meta` rows; refuse a database from a newer version."""
-    metadata.create_all(conn)
-    _add_missing_columns(conn)
-    _insert_ignore(
-        conn,
-        [
-            {"key": "schema_version", "value": SCHEMA_VERSION},
-            {"key": "data_version", "value": 0},
-        ],
-    )
-    found = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar_one()
-    if found > SCHEMA_VERSION:
-        raise StorageError(
-            where, f"schema version {found} is newer than this program's ({SCHEMA_VERSION})"
-        )
-    if found < SCHEMA_VERSION:
-        conn.execute(
-            update(meta).where(meta.c.key == "schema_version").values(value=SCHEMA_VERSION)
-        )
+    """Create a new database at the head revision; refuse one that is not at head."""
+    from aggregator.store_migrate import ensure_current  # it builds on this module
 
-
-def _add_missing_columns(conn: Connection) -> None:
-    """Give tables made by an older version the columns added since (nullable or defaulted)."""
-    inspector = inspect(conn)
-    for table in metadata.sorted_tables:
-        have = {column["name"] for column in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in have:
-                continue
-            kind = column.type.compile(dialect=conn.dialect)
-            default = column.server_default
-            clause = ""
-            if isinstance(default, DefaultClause) and isinstance(default.arg, str):
-                clause = f" NOT NULL DEFAULT '{default.arg}'" if not column.nullable else ""
-            conn.exec_driver_sql(
-                f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}{clause}'
-            )
-        # create_all skips an existing table, and with it any index added to it since
-        for index in table.indexes:
-            index.create(conn, checkfirst=True)
+    ensure_current(conn, where)

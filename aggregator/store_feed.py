@@ -9,7 +9,7 @@ from sqlalchemy import Connection, select
 from aggregator.models import FeedItem, TopicMatch
 from aggregator.schema import article_topics, articles, sources
 from aggregator.store_rows import article_from_row, match_from_row
-from aggregator.store_stories import also_reported, representatives
+from aggregator.store_story_read import also_reported, representatives
 from aggregator.store_write import ARTICLE_COLUMNS, chunks
 
 

@@ -7,6 +7,9 @@
                        LIMIT n FOR UPDATE SKIP LOCKED)                    never scheduled first
         RETURNING *
         the same again for `next_fetch_at <= now ORDER BY next_fetch_at`, up to what is left
+    renew(owner, ids, now, lease_seconds)    while a worker lives, every lease/3 seconds:
+        UPDATE sources SET lease_expires = now + lease_seconds
+         WHERE lease_owner = owner AND id IN ids                           (its sources in flight)
     state write     store's `_STATE_UPDATE` carries HELD in its WHERE and RELEASED in its SET:
                     the state is written, and the lease given back, only while the writer holds
                     it; a writer that lost its lease writes nothing
@@ -15,7 +18,10 @@
                     give back that crashed process's leases at once rather than at expiry
 
 A lease is free when nobody holds it, when it has expired, or when the claimer holds it already
-(its own lease, left by a write that failed: the caller excludes what it has in flight). Two
+(its own lease, left by a write that failed: the caller excludes what it has in flight). A live
+worker renews the leases of its sources in flight, so a long wait for a fetch slot or a long
+page pass keeps its sources; only a worker that stops renewing (it died, or lost the database)
+loses them, `lease` seconds after its last renewal. Two
 steps rather than one `ORDER BY next_fetch_at NULLS FIRST`: PostgreSQL's index keeps NULLs
 last, so that order would sort every due row on every claim; each step here walks the partial
 index `ix_sources_due` and stops after `limit` rows. On PostgreSQL, FOR UPDATE SKIP LOCKED lets
@@ -39,7 +45,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Text, and_, bindparam, null, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Text,
+    and_,
+    bindparam,
+    func,
+    null,
+    or_,
+    select,
+    update,
+)
 
 from aggregator.models import Source
 from aggregator.schema import UTCDateTime, sources
@@ -61,6 +78,17 @@ a live one). Its parameters come from `Leases.params`."""
 
 RELEASED: dict[str, Any] = {"lease_owner": null(), "lease_expires": null()}
 """SET of a state write: the lease is given back with the state."""
+
+
+_SYNC_LOCK = 0x61676753  # "aggS": the advisory lock that one sync at a time holds
+
+
+def one_sync_at_a_time(conn: Connection) -> None:
+    """Make the caller's transaction wait until no other process is syncing sources: workers
+    started together on one PostgreSQL would otherwise insert the same new sources at once.
+    (SQLite's writers already take turns.)"""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(_SYNC_LOCK)))
 
 
 def lease_owner() -> str:
@@ -119,6 +147,27 @@ class Leases:
             self._held.update((source.id, owner) for source in claimed)
         self._names.update((source.id, source.name) for source in claimed)
         return sorted(claimed, key=_due_order)
+
+    def renew(self, owner: str, ids: Collection[int], now: datetime, lease_seconds: float) -> int:
+        """Extend `owner`'s leases on `ids` to now + lease_seconds; returns how many it still
+        held (a lease that lapsed and was taken by another worker is not renewed)."""
+        wanted = sorted(ids)
+        if not wanted:
+            return 0
+        expires = now + timedelta(seconds=lease_seconds)
+        renewed = 0
+        with transaction(self._engine, "renewing leases", write=True) as conn:
+            for start in range(0, len(wanted), 500):
+                result = conn.execute(
+                    update(sources)
+                    .where(
+                        sources.c.id.in_(wanted[start : start + 500]),
+                        sources.c.lease_owner == owner,
+                    )
+                    .values(lease_expires=expires)
+                )
+                renewed += max(result.rowcount, 0)
+        return renewed
 
     def release(self, owner: str, ids: Iterable[int] | None = None) -> int:
         """Give back `owner`'s leases on `ids` (None: on every source claimed here for it)

@@ -1,36 +1,48 @@
-"""Story queries: joining new articles to stories, one item per story in feeds, listing, rebuild.
+"""Joining articles to stories: the LSH lookup, the decision, and the writes; and `rebuild`.
 
     join_stories(conn, source_id, batch, pks, fingerprints, threshold)   in save_update's
                 transaction, after the articles are written:
-        new articles   band keys ─► stored articles sharing a key (story_bands, an index
-                       lookup per band, never a scan) ─► their signatures ─► the best one at
-                       or above `threshold`, from another source: join its story; none: the
-                       article starts a story of its own (story id = its own key)
+        new articles   place(): for the whole batch at once,
+                       1. band keys of every new article (fingerprint.band_keys)
+                       2. how many articles each key holds: one indexed GROUP BY query per
+                          500 keys in story_bands (a key holds PER_BAND at most, see 5)
+                       3. per article, the VERIFY stored articles sharing most of its keys,
+                          counted and ranked by the database (one query an article, at most
+                          VERIFY rows back, at most 42 x PER_BAND index entries read), and
+                          their signatures (story_signatures, by primary key)
+                       4. per article in order: the most similar candidate from another
+                          source at or above `threshold` gives its story; none: the article
+                          starts a story of its own (story id = its own key). Articles of
+                          the same batch are candidates for each other.
+                       5. insert stories, update joined ones' size and date, set
+                          articles.story_id, insert signatures and band keys (executemany);
+                          a key that already has PER_BAND articles is full and gains no row
+                          (the article is still found by its other keys)
         changed ones   keep their story; their signature and band keys are replaced
-    representatives(query, topic)    a topic_items query narrowed to story representatives
-    also_reported(conn, story_ids)   the other sources' copies of each story, for feeds
-    StoryQueries.recent(topic, ...)  the `aggregator stories` listing
-    rebuild(engine, threshold)       forget every story and group all articles again, in the
-                                     order they were stored, BATCH per transaction
+    rebuild(engine, threshold)   forget every story and group all articles again, in the
+                                 order they were stored, BATCH per transaction
 
-A story's id is the key of its first stored article, its representative: the article
-published as the story's feed item, whose item id therefore never changes as copies join.
+The work per article is bounded (42 keys, at most 42 x PER_BAND index entries read, VERIFY
+signatures read and compared), whatever a key is shared by (the copies of a story reposted by
+hundreds of sites, boilerplate common to a class of texts), and no query scans a table, so a
+join costs about the same at 10,000 and at 1,000,000 stored articles. A story's id is the key
+of its first stored article, its representative (see store_story_read).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from heapq import nlargest
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
-    Select,
     bindparam,
     delete,
-    exists,
     func,
     insert,
     select,
@@ -38,23 +50,17 @@ from sqlalchemy import (
 )
 
 from aggregator.fingerprint import band_keys, signature, similarity
-from aggregator.models import Article, StoryMember, StorySettings
-from aggregator.schema import (
-    article_topics,
-    articles,
-    meta,
-    sources,
-    stories,
-    story_bands,
-    story_sigs,
-)
+from aggregator.models import Article, StorySettings
+from aggregator.schema import articles, meta, stories, story_bands, story_sigs
 from aggregator.store_engine import transaction
 
 DEFAULT_THRESHOLD = StorySettings().threshold
 """Estimated Jaccard similarity at or above which an article joins a story (see
 docs/benchmarks.md for the sweep on the labelled set that chose it)."""
-ALSO_LIMIT = 20
-"""Other sources listed under one feed item at most."""
+PER_BAND = 10
+"""Articles indexed under one band key at most: a full key gains no more rows."""
+VERIFY = 10
+"""Candidates whose signature is compared per new article at most, those sharing most keys."""
 BATCH = 1000
 """Articles grouped per transaction by `rebuild`."""
 
@@ -62,8 +68,8 @@ _CHUNK = 500  # keys per IN (...) list
 
 
 @dataclass(frozen=True)
-class _New:
-    """A new article to place in a story."""
+class NewArticle:
+    """A stored article to place in a story: from `join_stories` or `rebuild` to `place`."""
 
     pk: int
     source_id: int
@@ -72,17 +78,12 @@ class _New:
 
 
 @dataclass(frozen=True)
-class StorySummary:
-    """A story and its members, oldest first; from `recent_stories` to the CLI."""
+class _Candidate:
+    """A fingerprinted article an article may join."""
 
-    id: int
-    created: datetime
-    updated: datetime
-    size: int
-    members: tuple[Article, ...]
-
-
-# ---------------------------------------------------------------- joining (inside a transaction)
+    story: int
+    source_id: int
+    sig: bytes
 
 
 def join_stories(
@@ -100,9 +101,8 @@ def join_stories(
     `pks` maps the article ids written (new and changed) to their keys; `fingerprints` maps
     article ids to signatures from the worker (b"" when too short); missing ones are made here.
     """
-    refreshed = set(changed)
-    grouped = _grouped(conn, list(refreshed))  # changed articles that already have a story
-    new: list[_New] = []
+    grouped = _grouped(conn, list(changed))  # changed articles that already have a story
+    new: list[NewArticle] = []
     refresh: dict[int, bytes] = {}
     for article in batch:
         pk = pks.get(article.id)
@@ -113,32 +113,28 @@ def join_stories(
         if pk in grouped:
             refresh[pk] = sig
         else:
-            new.append(_New(pk, source_id, article.first_seen, sig))
+            new.append(NewArticle(pk, source_id, article.first_seen, sig))
     if refresh:
         _refresh(conn, refresh)
     if new:
         place(conn, new, threshold)
 
 
-def place(conn: Connection, batch: Sequence[_New], threshold: float) -> None:
+def place(conn: Connection, batch: Sequence[NewArticle], threshold: float) -> None:
     """Give each article of `batch` (in order) a story and store its signature and band keys."""
     keys = {item.pk: band_keys(item.sig) if item.sig else [] for item in batch}
-    wanted = sorted({key for found in keys.values() for key in found})
-    by_band: dict[int, list[int]] = {}
-    for chunk in _chunks(wanted):
-        query = select(story_bands.c.band, story_bands.c.article_pk).where(
-            story_bands.c.band.in_(chunk)
-        )
-        for band, pk in conn.execute(query):
-            by_band.setdefault(band, []).append(pk)
-    candidates = _signatures(conn, sorted({pk for found in by_band.values() for pk in found}))
+    stored = _counts(conn, sorted({key for found in keys.values() for key in found}))
+    ranked = {item.pk: _shared(conn, keys[item.pk]) for item in batch}
+    candidates = _signatures(conn, sorted({pk for found in ranked.values() for pk in found}))
+    added: dict[int, list[int]] = {}  # band key -> articles of this batch indexed under it
     sig_rows: list[dict[str, Any]] = []
-    band_rows: list[dict[str, Any]] = []
+    band_rows: list[tuple[int, int]] = []
     placed: list[dict[str, Any]] = []
     new_stories: dict[int, dict[str, Any]] = {}
     joined: dict[int, list[datetime]] = {}
     for item in batch:
-        story = _best(item, keys[item.pk], by_band, candidates, threshold) or item.pk
+        mates = _ranked(keys[item.pk], added) if added else []
+        story = _best(item, mates + ranked[item.pk], candidates, threshold) or item.pk
         placed.append({"_pk": item.pk, "_story": story})
         if story == item.pk:
             new_stories[story] = {
@@ -152,8 +148,8 @@ def place(conn: Connection, batch: Sequence[_New], threshold: float) -> None:
             new_stories[story]["updated"] = max(new_stories[story]["updated"], item.first_seen)
         else:
             joined.setdefault(story, []).append(item.first_seen)
-        if item.sig:
-            candidates[item.pk] = (story, item.source_id, item.sig)
+        if item.sig:  # a candidate for the rest of the batch, and stored for later ones
+            candidates[item.pk] = _Candidate(story, item.source_id, item.sig)
             sig_rows.append(
                 {
                     "article_pk": item.pk,
@@ -163,25 +159,14 @@ def place(conn: Connection, batch: Sequence[_New], threshold: float) -> None:
                 }
             )
             for key in keys[item.pk]:
-                by_band.setdefault(key, []).append(item.pk)
-                band_rows.append({"band": key, "article_pk": item.pk})
+                mine = added.get(key, ())
+                if stored.get(key, 0) + len(mine) < PER_BAND:
+                    added[key] = [*mine, item.pk]
+                    band_rows.append((key, item.pk))
     if new_stories:
         conn.execute(insert(stories), list(new_stories.values()))
     if joined:
-        latest = bindparam("_latest", type_=stories.c.updated.type)
-        greatest = func.max if conn.dialect.name == "sqlite" else func.greatest
-        conn.execute(
-            update(stories)
-            .where(stories.c.id == bindparam("_id"))
-            .values(
-                size=stories.c.size + bindparam("_added"),
-                updated=greatest(stories.c.updated, latest),
-            ),
-            [
-                {"_id": story, "_added": len(seen), "_latest": max(seen)}
-                for story, seen in joined.items()
-            ],
-        )
+        _grow(conn, joined)
     conn.execute(
         update(articles)
         .where(articles.c.pk == bindparam("_pk"))
@@ -190,33 +175,75 @@ def place(conn: Connection, batch: Sequence[_New], threshold: float) -> None:
     )
     if sig_rows:
         conn.execute(insert(story_sigs), sig_rows)
-    if band_rows:
-        band_rows.sort(key=lambda row: row["band"])  # in key order: fewer B-tree pages touched
-        conn.execute(insert(story_bands), band_rows)
+    _insert_bands(conn, band_rows)
+
+
+def _counts(conn: Connection, keys: list[int]) -> dict[int, int]:
+    """Band key -> how many stored articles are indexed under it (PER_BAND at most, give or
+    take the articles of transactions that filled a key at the same time)."""
+    found: dict[int, int] = {}
+    band, pk, table = story_bands.c.band.name, story_bands.c.article_pk.name, story_bands.name
+    for chunk in _chunks(keys):  # plain SQL, counted by the database: one row per stored key
+        marks = ", ".join([_mark(conn)] * len(chunk))
+        query = f"SELECT {band}, COUNT({pk}) FROM {table} WHERE {band} IN ({marks}) GROUP BY {band}"
+        found.update((key, count) for key, count in conn.exec_driver_sql(query, tuple(chunk)))
+    return found
+
+
+def _shared(conn: Connection, keys: list[int]) -> list[int]:
+    """The VERIFY stored articles sharing most of `keys` (newest first among equals), ranked
+    by the database: at most VERIFY rows come back whatever the keys hold."""
+    if not keys:
+        return []
+    band, pk, table = story_bands.c.band.name, story_bands.c.article_pk.name, story_bands.name
+    marks = ", ".join([_mark(conn)] * len(keys))
+    query = (
+        f"SELECT {pk} FROM {table} WHERE {band} IN ({marks}) GROUP BY {pk} "
+        f"ORDER BY COUNT(*) DESC, {pk} DESC LIMIT {VERIFY}"
+    )
+    return list(conn.exec_driver_sql(query, tuple(keys)).scalars())
+
+
+def _ranked(keys: list[int], by_band: Mapping[int, Sequence[int]]) -> list[int]:
+    """The VERIFY articles sharing most of `keys` (newest first among equals)."""
+    shared = Counter(pk for key in keys for pk in by_band.get(key, ()))
+    return [pk for pk, _ in nlargest(VERIFY, shared.items(), key=lambda found: found[::-1])]
 
 
 def _best(
-    item: _New,
-    keys: list[int],
-    by_band: Mapping[int, list[int]],
-    candidates: Mapping[int, tuple[int, int, bytes]],
+    item: NewArticle,
+    ranked: list[int],
+    candidates: Mapping[int, _Candidate],
     threshold: float,
 ) -> int | None:
     """The story of the most similar candidate from another source, when similar enough."""
     best: tuple[float, int] | None = None
-    seen: set[int] = set()
-    for key in keys:
-        for pk in by_band.get(key, ()):
-            if pk in seen or pk not in candidates:
-                continue
-            seen.add(pk)
-            story, source, sig = candidates[pk]
-            if source == item.source_id:
-                continue  # a source repeating itself is not a repost
-            score = similarity(item.sig, sig)
-            if score >= threshold and (best is None or (score, -story) > (best[0], -best[1])):
-                best = (score, story)
+    for pk in ranked:
+        found = candidates.get(pk)
+        if found is None or found.source_id == item.source_id:
+            continue  # not fingerprinted, or a source repeating itself (not a repost)
+        score = similarity(item.sig, found.sig)
+        if score >= threshold and (best is None or (score, -found.story) > (best[0], -best[1])):
+            best = (score, found.story)
     return None if best is None else best[1]
+
+
+def _grow(conn: Connection, joined: Mapping[int, list[datetime]]) -> None:
+    """Add the members that joined stored stories to their size and latest date."""
+    latest = bindparam("_latest", type_=stories.c.updated.type)
+    greatest = func.max if conn.dialect.name == "sqlite" else func.greatest
+    conn.execute(
+        update(stories)
+        .where(stories.c.id == bindparam("_id"))
+        .values(
+            size=stories.c.size + bindparam("_added"),
+            updated=greatest(stories.c.updated, latest),
+        ),
+        [
+            {"_id": story, "_added": len(seen), "_latest": max(seen)}
+            for story, seen in joined.items()
+        ],
+    )
 
 
 def _grouped(conn: Connection, pks: list[int]) -> set[int]:
@@ -233,7 +260,7 @@ def _grouped(conn: Connection, pks: list[int]) -> set[int]:
 def _refresh(conn: Connection, sigs: Mapping[int, bytes]) -> None:
     """Replace the signatures and band keys of articles that keep their story."""
     old = _signatures(conn, list(sigs))
-    stale = [{"_band": key, "_pk": pk} for pk, (_, _, sig) in old.items() for key in band_keys(sig)]
+    stale = [{"_band": key, "_pk": pk} for pk, found in old.items() for key in band_keys(found.sig)]
     if stale:
         conn.execute(
             delete(story_bands).where(
@@ -244,7 +271,7 @@ def _refresh(conn: Connection, sigs: Mapping[int, bytes]) -> None:
         )
     for chunk in _chunks(list(old)):
         conn.execute(delete(story_sigs).where(story_sigs.c.article_pk.in_(chunk)))
-    placed = {pk: (story, source) for pk, (story, source, _) in old.items()}
+    placed = {pk: (found.story, found.source_id) for pk, found in old.items()}
     missing = [pk for pk, sig in sigs.items() if sig and pk not in old]
     for chunk in _chunks(missing):  # too short before: story and source from the article row
         query = select(articles.c.pk, articles.c.story_id, articles.c.source_id).where(
@@ -252,22 +279,44 @@ def _refresh(conn: Connection, sigs: Mapping[int, bytes]) -> None:
         )
         placed.update((row.pk, (row.story_id, row.source_id)) for row in conn.execute(query))
     rows: list[dict[str, Any]] = []
-    band_rows: list[dict[str, Any]] = []
+    band_rows: list[tuple[int, int]] = []
     for pk, sig in sigs.items():
         if sig and pk in placed:
             story, source = placed[pk]
             rows.append(
                 {"article_pk": pk, "story_id": story, "source_id": source, "signature": sig}
             )
-            band_rows += [{"band": key, "article_pk": pk} for key in band_keys(sig)]
+            band_rows += [(key, pk) for key in band_keys(sig)]
     if rows:
         conn.execute(insert(story_sigs), rows)
-        conn.execute(insert(story_bands), band_rows)
+    _insert_bands(conn, band_rows)
 
 
-def _signatures(conn: Connection, pks: list[int]) -> dict[int, tuple[int, int, bytes]]:
-    """Article pk -> (story id, source id, signature) of the fingerprinted ones among `pks`."""
-    found: dict[int, tuple[int, int, bytes]] = {}
+def _insert_bands(conn: Connection, rows: list[tuple[int, int]]) -> None:
+    """Insert (band key, article pk) rows, in key order (fewer B-tree pages touched).
+
+    42 rows an article: plain tuples straight to the driver's executemany, about ten times
+    faster than SQLAlchemy's insert() with a dict per row.
+    """
+    if not rows:
+        return
+    rows.sort()
+    mark = _mark(conn)
+    conn.exec_driver_sql(
+        f"INSERT INTO {story_bands.name} ({story_bands.c.band.name}, "
+        f"{story_bands.c.article_pk.name}) VALUES ({mark}, {mark})",
+        rows,
+    )
+
+
+def _mark(conn: Connection) -> str:
+    """The driver's positional parameter marker, for the plain SQL above."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def _signatures(conn: Connection, pks: list[int]) -> dict[int, _Candidate]:
+    """Article pk -> its story, source and signature, for the fingerprinted ones of `pks`."""
+    found: dict[int, _Candidate] = {}
     for chunk in _chunks(pks):
         query = select(
             story_sigs.c.article_pk,
@@ -276,124 +325,8 @@ def _signatures(conn: Connection, pks: list[int]) -> dict[int, tuple[int, int, b
             story_sigs.c.signature,
         ).where(story_sigs.c.article_pk.in_(chunk))
         for row in conn.execute(query):
-            found[row.article_pk] = (row.story_id, row.source_id, bytes(row.signature))
+            found[row.article_pk] = _Candidate(row.story_id, row.source_id, bytes(row.signature))
     return found
-
-
-# ---------------------------------------------------------------- feeds
-
-
-def representatives(query: Select[Any], topic: str | None) -> Select[Any]:
-    """`query` (over articles) narrowed to representatives of stories in `topic` (None: any).
-
-    A story is in a topic when any of its members is; an article not yet grouped is a story
-    of its own.
-    """
-    story = func.coalesce(articles.c.story_id, articles.c.pk)
-    if topic is None:
-        return query.where(story == articles.c.pk)
-    members = (
-        select(func.coalesce(articles.c.story_id, articles.c.pk))
-        .join(article_topics, article_topics.c.article_pk == articles.c.pk)
-        .where(article_topics.c.topic == topic)
-    )
-    return query.where(articles.c.pk.in_(members))
-
-
-def also_reported(
-    conn: Connection, representatives: Mapping[int, int]
-) -> dict[int, tuple[StoryMember, ...]]:
-    """Story id -> the other sources' copies of it (one per source, first stored first).
-
-    `representatives` maps story ids to their representative's source id, left out.
-    """
-    found: dict[int, list[StoryMember]] = {}
-    named: dict[int, set[int]] = {story: {source} for story, source in representatives.items()}
-    for chunk in _chunks(sorted(representatives)):
-        query = (
-            select(
-                articles.c.story_id,
-                articles.c.source_id,
-                articles.c.url,
-                articles.c.title,
-                sources.c.name,
-                sources.c.title.label("source_title"),
-            )
-            .join_from(articles, sources, articles.c.source_id == sources.c.id)
-            .where(articles.c.story_id.in_(chunk), articles.c.pk != articles.c.story_id)
-            .order_by(articles.c.story_id, articles.c.first_seen, articles.c.pk)
-        )
-        for row in conn.execute(query):
-            seen = named[row.story_id]
-            listed = found.setdefault(row.story_id, [])
-            if row.source_id in seen or len(listed) >= ALSO_LIMIT:
-                continue
-            seen.add(row.source_id)
-            listed.append(
-                StoryMember(
-                    source_name=row.name,
-                    source_title=row.source_title,
-                    url=row.url,
-                    title=row.title,
-                )
-            )
-    return {story: tuple(members) for story, members in found.items()}
-
-
-# ---------------------------------------------------------------- listing and rebuilding
-
-
-class StoryQueries:
-    """The story queries behind `aggregator stories`; `Store.stories` makes one."""
-
-    def __init__(self, engine: Engine, threshold: float) -> None:
-        self._engine = engine
-        self.threshold = threshold
-
-    def recent(self, topic: str | None, limit: int, *, members: int = 20) -> list[StorySummary]:
-        """The `limit` stories most recently joined (in `topic`, when given), newest first."""
-        return _recent(self._engine, topic, limit, members)
-
-    def rebuild(self, *, batch: int = BATCH) -> tuple[int, int]:
-        """Group every stored article again; see `rebuild`. Returns (articles, stories)."""
-        return rebuild(self._engine, self.threshold, batch=batch)
-
-
-def _recent(engine: Engine, topic: str | None, limit: int, members: int) -> list[StorySummary]:
-    from aggregator.store_rows import article_from_row
-
-    query = select(stories).order_by(stories.c.updated.desc(), stories.c.id.desc())
-    if topic is not None:
-        in_topic = (
-            select(articles.c.pk)
-            .join(article_topics, article_topics.c.article_pk == articles.c.pk)
-            .where(articles.c.story_id == stories.c.id, article_topics.c.topic == topic)
-        )
-        query = query.where(exists(in_topic))
-    with transaction(engine, "reading stories", write=False) as conn:
-        rows = conn.execute(query.limit(limit)).mappings().all()
-        by_story: dict[int, list[Article]] = {row["id"]: [] for row in rows}
-        for chunk in _chunks(list(by_story)):
-            member_rows = conn.execute(
-                select(*articles.c, sources.c.name.label("source_name"))
-                .join_from(articles, sources, articles.c.source_id == sources.c.id)
-                .where(articles.c.story_id.in_(chunk))
-                .order_by(articles.c.first_seen, articles.c.pk)
-            ).mappings()
-            for row in member_rows:
-                listed = by_story[row["story_id"]]
-                if len(listed) < members:
-                    listed.append(article_from_row(row, row["source_name"]))
-    return [
-        StorySummary(
-            id=row["id"],
-            created=row["created"],
-            updated=row["updated"],
-            size=row["size"],
-            members=tuple(by_story[row["id"]]),
-        )
-        for row in rows
-    ]
 
 
 def rebuild(engine: Engine, threshold: float, *, batch: int = BATCH) -> tuple[int, int]:
@@ -423,11 +356,10 @@ def rebuild(engine: Engine, threshold: float, *, batch: int = BATCH) -> tuple[in
             ).all()
             if not rows:
                 break
-            place(
-                conn,
-                [_New(r.pk, r.source_id, r.first_seen, signature(r.text) or b"") for r in rows],
-                threshold,
-            )
+            found = [
+                NewArticle(r.pk, r.source_id, r.first_seen, signature(r.text) or b"") for r in rows
+            ]
+            place(conn, found, threshold)
             last = rows[-1].pk
             seen += len(rows)
     with transaction(engine, "counting stories", write=False) as conn:

@@ -6,8 +6,9 @@ article(i)  deterministic: 60 % Chinese, 40 % English; a title, 4-12 sentences, 
             made-up names (a long tail of rare words), one in RARE_EVERY articles carries
             a rare Chinese or English term; published in key order over two years
 build_sqlite(path, n)   a real Store's schema, then bulk inserts (articles, topic
-            matches, the FTS5 rows) with the tokens made by aggregator.searchtext on
-            every core; cached under bench/out/
+            matches, the FTS5 rows) with the tokens made by aggregator.searchtext and
+            aggregator.searchtags on every core; cached under bench/out/ (rebuilt when the
+            index's TOKENS_VERSION changes)
 """
 
 from __future__ import annotations
@@ -126,6 +127,7 @@ def article(pk: int, n: int) -> Generated:
 
 def _rows(span: tuple[int, int, int]) -> list[tuple[object, ...]]:
     """Worker: the articles, topic and search rows of keys start..end (tokens made here)."""
+    from aggregator.searchtags import article_tags
     from aggregator.searchtext import search_doc
 
     start, end, n = span
@@ -151,6 +153,7 @@ def _rows(span: tuple[int, int, int]) -> list[tuple[object, ...]]:
                 a.topics,
                 doc.title,
                 doc.body,
+                article_tags(pk % SOURCES + 1, "zh-cn" if a.zh else "en", a.published),
             )
         )
     return rows
@@ -206,17 +209,20 @@ def _insert(db: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
         [(r[0], topic) for r in rows for topic in r[10]],  # type: ignore[attr-defined]
     )
     db.executemany(
-        "INSERT INTO article_search (rowid, title, body) VALUES (?, ?, ?)",
-        [(r[0], r[11], r[12]) for r in rows],
+        "INSERT INTO article_search (rowid, title, body, tags) VALUES (?, ?, ?, ?)",
+        [(r[0], r[11], r[12], r[13]) for r in rows],
     )
     db.execute("COMMIT")
 
 
 def _complete(path: Path, n: int) -> bool:
+    """True when `path` holds all `n` articles, indexed with the current tokens."""
+    from aggregator.searchtext import TOKENS_VERSION
+
     try:
         db = sqlite3.connect(path)
-        found = db.execute("SELECT value FROM meta WHERE key = 'bench_corpus'").fetchone()
+        found = dict(db.execute("SELECT key, value FROM meta").fetchall())
         db.close()
     except sqlite3.Error:
         return False
-    return found is not None and found[0] == n
+    return found.get("bench_corpus") == n and found.get("search_tokens") == TOKENS_VERSION

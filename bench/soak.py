@@ -3,16 +3,21 @@
 Stages:
   1. plan N feeds that each gain an entry every few minutes (seeded) and render every
      version of each (``soak_feeds``);
-  2. for each program in turn: start a fresh feed server (``soak_server.py``, its own
-     process, N feeds over many ports, every request logged) and the program, due every
-     interval; sample its CPU and memory every few seconds and poll its database for each
-     feed's due time; after ``--minutes``, SIGTERM it, then stop the server;
-  3. from the server's log and the polled due times: lag (request time - due time), double
-     and overlapping fetches, gaps; from the program's log: its own ``lag_ms``; from the
-     samples: CPU and RSS by thirds of the run after the warm-up;
-  4. print the tables, the ours / reader ratios and the checks; optionally write JSON.
+  2. for each program in turn (``soak_programs``): start a fresh feed server
+     (``soak_server.py``, its own process, N feeds over many ports, every request logged)
+     and the program, due every interval; sample its CPU and memory every few seconds and
+     poll its database for each feed's due time (``soak_watch``); after ``--minutes``,
+     SIGTERM it, then stop the server;
+  3. from the server's log and the polled due times: lag (request time - due time), whole
+     run and by thirds of it, double and overlapping fetches, gaps; from the program's log:
+     its own ``lag_ms``; from the samples: CPU and RSS by thirds of the run after the
+     warm-up; when our program ran under ``soak_stages.py``, where its writes' time went
+     (``soak_stats``);
+  4. print the tables, the ours / reader ratios and the checks; optionally write JSON
+     (``soak_report``).
 
-Usage: ``.venv/bin/python bench/soak.py [--minutes 10] [--json FILE] [--markdown]``.
+Usage: ``.venv/bin/python bench/soak.py [--minutes 10] [--json FILE] [--markdown]``; add
+``--ours-cmd ".venv/bin/python bench/soak_stages.py"`` to time our writes' stages.
 Exit status: 0 our checks hold, 1 otherwise, 2 a tool is missing or the config is refused.
 """
 
@@ -21,16 +26,13 @@ from __future__ import annotations
 import argparse
 import atexit
 import importlib.util
-import json
 import os
 import shlex
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -41,11 +43,20 @@ import soak_report
 import soak_stats
 from gen_feeds import default_anchor
 from ingest import machine
-from nginx import free_port
-from programs import REPO_DIR, venv_bin
-from soak_watch import DuePoller, Watched, kill_all, parse_stamp
+from programs import venv_bin
+from soak_programs import (
+    Setup,
+    check_config,
+    json_lines,
+    log_problems,
+    our_results,
+    setup_ours,
+    setup_reader,
+    start_server,
+    stop_server,
+)
+from soak_watch import DuePoller, Watched, kill_all
 
-BENCH_DIR = Path(__file__).resolve().parent
 ALL_PROGRAMS = ("ours", "reader")
 
 
@@ -112,125 +123,6 @@ def missing_tools(args: argparse.Namespace) -> list[str]:
     return problems
 
 
-@dataclass
-class Setup:
-    """One program ready to run: command, database, how to read its schedule and rows."""
-
-    name: str
-    argv: list[str]
-    db: Path
-    due_sql: str  # rows of (feed key, next due)
-    count_sql: str
-    describe: str
-    keyed_by_url: bool
-    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
-
-
-def setup_ours(folder: Path, args: argparse.Namespace, urls: dict[str, str]) -> Setup:
-    """A config with one source per feed, due every interval; `aggregator run` on it."""
-    folder.mkdir(parents=True, exist_ok=True)
-    db, port = folder / "soak.db", free_port()
-    every = f"{args.interval}m"
-    extra = "" if args.no_min_interval else f", min_interval: {every}"
-    lines = [
-        f'database: {{url: "sqlite:///{db}"}}',
-        f'server: {{host: 127.0.0.1, port: {port}, base_url: "http://127.0.0.1:{port}"}}',
-        f'include: ["{REPO_DIR / "config" / "topics.yaml"}"]',
-        "sources:",
-    ]
-    lines += [
-        f'  - {{name: {name}, url: "{url}", interval: {every}{extra}}}'
-        for name, url in urls.items()
-    ]
-    config = folder / "soak.yaml"
-    config.write_text("\n".join(lines) + "\n")
-    prefix = shlex.split(args.ours_cmd)
-    prefix[0] = str(Path(shutil.which(prefix[0]) or prefix[0]).absolute())
-    env = dict(os.environ)
-    env.pop("AGGREGATOR_CONFIG", None)
-    return Setup(
-        name="ours",
-        argv=[*prefix, "--log-format", "json", "--config", str(config), "run"],
-        db=db,
-        due_sql="SELECT name, next_fetch_at FROM sources",
-        count_sql="SELECT COUNT(*) FROM articles",
-        describe=f"aggregator run, interval {every}"
-        + ("" if args.no_min_interval else f", min_interval {every}")
-        + ", default fetch settings, the shipped topics",
-        keyed_by_url=False,
-        env=env,
-    )
-
-
-def setup_reader(folder: Path, args: argparse.Namespace, urls: dict[str, str]) -> Setup:
-    """soak_reader.py: reader's scheduled updates in a loop, waking every second."""
-    from programs import _version
-
-    folder.mkdir(parents=True, exist_ok=True)
-    db = folder / "reader.sqlite"
-    (folder / "urls.txt").write_text("\n".join(urls.values()) + "\n")
-    python = venv_bin("python")
-    argv = [str(python if python.exists() else Path(sys.executable))]
-    argv += [str(BENCH_DIR / "soak_reader.py"), str(db), str(folder / "urls.txt")]
-    argv += ["--interval", str(args.interval), "--workers", str(args.reader_workers)]
-    return Setup(
-        name="reader",
-        argv=argv,
-        db=db,
-        due_sql="SELECT url, update_after FROM feeds",
-        count_sql="SELECT COUNT(*) FROM entries",
-        describe=f"reader {_version('reader')}, update_feeds_iter(scheduled=True, "
-        f"workers={args.reader_workers}) every second, interval {args.interval} min",
-        keyed_by_url=True,
-    )
-
-
-def check_config(setup: Setup) -> str | None:
-    """Our `check` on the generated config: None when accepted, else its message."""
-    argv = [a for a in setup.argv if a not in ("run", "--log-format", "json")] + ["check"]
-    res = subprocess.run(argv, capture_output=True, text=True, env=setup.env, timeout=120)
-    if res.returncode == 0:
-        return None
-    return (res.stderr or res.stdout).strip()
-
-
-def start_server(plan: Path, log_path: Path, hosts: int) -> tuple[subprocess.Popen[str], Any]:
-    """The feed server as a child process, and its ready line (ports, start time)."""
-    python = venv_bin("python")
-    argv = [str(python if python.exists() else Path(sys.executable))]
-    argv += [str(BENCH_DIR / "soak_server.py"), str(plan), str(log_path), "--ports", str(hosts)]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line:
-        raise RuntimeError(f"the feed server exited at start ({proc.wait()})")
-    return proc, json.loads(line)
-
-
-def stop_server(proc: subprocess.Popen[str]) -> None:
-    """SIGTERM the feed server and wait for it to write out its log."""
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def json_lines(path: Path) -> list[dict[str, Any]]:
-    """The JSON objects among a file's lines."""
-    out = []
-    for line in path.read_text(errors="replace").splitlines():
-        if line.startswith("{"):
-            try:
-                value = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(value, dict):
-                out.append(value)
-    return out
-
-
 def run_program(
     name: str, args: argparse.Namespace, work: Path, feeds: list[soak_feeds.SoakFeed], plan: Path
 ) -> dict[str, Any]:
@@ -268,6 +160,9 @@ def run_program(
     finally:
         stop_server(server)
     log(f"{name}: stopped, exit {ended.returncode} after {ended.stop_s} s")
+    if stopped - watched.started < seconds - 1:  # it ended by itself: say why
+        tail = (watched.workdir / "stderr.txt").read_text(errors="replace").splitlines()[-5:]
+        log(f"{name} exited early; the end of its stderr:\n" + "\n".join(tail))
     return figures(name, args, setup, feeds, urls, ready, watched, poller, stopped, ended) | {
         "load_average_before": load_before,
         "load_average_after": load_after,
@@ -334,8 +229,11 @@ def figures(
     del sched["entries_gained"]
     if name == "ours":
         results = our_results(watched.workdir / "stderr.txt")
-        fig["logged"] = soak_stats.logged_lags(results, watched.started, args.warmup)
+        fig["logged"] = soak_stats.logged_lags(results, watched.started, stopped, args.warmup)
         fig["problems"] = log_problems(watched.workdir / "stderr.txt")
+        timed = soak_stats.stages(watched.workdir / "stages.json", stopped - watched.started)
+        if timed is not None:
+            fig["writes"] = timed
     else:
         passes = [x for x in stdout if "started" in x]
         fig["passes"] = {
@@ -345,29 +243,6 @@ def figures(
         }
         fig["problems"] = {"failed_updates": fig["passes"]["errors"]}
     return fig
-
-
-def our_results(path: Path) -> list[dict[str, Any]]:
-    """Our daemon's per-source result lines, each with its start (Unix seconds)."""
-    out = []
-    for line in json_lines(path):
-        if "source" in line and "status" in line and "ts" in line:
-            done = parse_stamp(line["ts"]) or 0.0
-            out.append({**line, "start": done - line.get("ms", 0) / 1000})
-    return out
-
-
-def log_problems(path: Path) -> dict[str, int]:
-    """Our daemon's log: failed sources, other errors, and lines that are not JSON."""
-    lines = path.read_text(errors="replace").splitlines()
-    parsed = json_lines(path)
-    return {
-        "failed_updates": sum(1 for x in parsed if x.get("status") in ("error", "gone")),
-        "other_errors": sum(
-            1 for x in parsed if "source" not in x and x.get("level") in ("error", "critical")
-        ),
-        "lines_not_json": sum(1 for line in lines if not line.startswith("{")),
-    }
 
 
 def progress(name: str, watched: Watched, requests: Path) -> None:

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from soak_stats import fmt, lag_cells, thirds_cells
+from soak_stats import fmt, lag_cells, lag_thirds_cells, thirds_cells
 
 LAG_TARGET_S = 5.0
 
@@ -133,6 +133,7 @@ def schedule_rows(summary: dict[str, Any]) -> list[list[str]]:
             "program",
             "fetches (200)",
             "lag p50 / p95 / p99 / max, s",
+            "lag p99 by third, s",
             "p99 after warm-up, s",
             "double fetches (after warm-up)",
             "overlapping",
@@ -147,6 +148,7 @@ def schedule_rows(summary: dict[str, Any]) -> list[list[str]]:
                 name,
                 f"{sc['fetches']} ({sc['statuses'].get('200', 0)})",
                 lag_cells(sc["lag_s"]),
+                lag_thirds_cells(sc["lag_by_third_s"]),
                 fmt(sc["lag_after_warmup_s"]["p99"]),
                 f"{sc['double_fetches']} ({sc['double_fetches_after_warmup']})",
                 str(sc["overlapping_fetches"]),
@@ -161,6 +163,7 @@ def schedule_rows(summary: dict[str, Any]) -> list[list[str]]:
                     f"{name}, logged lag_ms",
                     str(lg["with_lag"]),
                     lag_cells(lg["lag_s"]),
+                    lag_thirds_cells(lg["lag_by_third_s"]),
                     fmt(lg["lag_after_warmup_s"]["p99"]),
                     "",
                     "",
@@ -223,6 +226,7 @@ def render(summary: dict[str, Any]) -> str:
             f"  {fig['name']}: {fig['describe']}; load average {fig['load_average_before']} "
             f"before, {fig['load_average_after']} after"
         )
+    lines += writes_lines(summary)
     if summary["ratios"]:
         rows = [["ratio", "ours", "reader", "value"]]
         rows += [
@@ -235,6 +239,27 @@ def render(summary: dict[str, Any]) -> str:
         mark = "ok " if c["ok"] else "BAD"
         lines.append(f"  {mark} {c['program']:<7} {c['check']}: {c['detail']}")
     return "\n".join(lines)
+
+
+def writes_lines(summary: dict[str, Any]) -> list[str]:
+    """Where our writer's time went, when the run timed it (``soak_stages.py``)."""
+    writes = summary["programs"].get("ours", {}).get("writes")
+    if not writes:
+        return []
+    st = writes["stages"]
+    whole = st.get("save_update", {"calls": 0, "mean_ms": None})
+    parts = [
+        f"{name} {100 * v['share_of_save_update']:.0f}% ({v['mean_ms']:g} ms)"
+        for name, v in st.items()
+        if name not in ("save_update", "save_states") and v["share_of_save_update"] is not None
+    ]
+    busy = " → ".join(f"{b:.0f}" for b in writes["writer_busy_pct_by_third"])
+    return [
+        "",
+        f"  ours, writes: {whole['calls']} save_update, mean {fmt(whole['mean_ms'], 'g')} ms: "
+        + ", ".join(parts),
+        f"  ours, writer thread busy by third: {busy} % of the time",
+    ]
 
 
 def _markdown(rows: list[list[str]]) -> list[str]:

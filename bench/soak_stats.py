@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import collections
 import itertools
+import json
 import math
 import statistics
 from collections.abc import Iterable, Sequence
@@ -69,6 +70,15 @@ def percentiles(values: Sequence[float]) -> dict[str, float | int | None]:
     }
 
 
+def by_thirds(points: Sequence[tuple[float, float]], start: float, end: float) -> list[Any]:
+    """Percentiles of the values of (moment, value) points in each third of start..end."""
+    span = max(end - start, 1e-9)
+    parts: list[list[float]] = [[], [], []]
+    for moment, value in points:
+        parts[min(2, max(0, int(3 * (moment - start) / span)))].append(value)
+    return [percentiles(part) for part in parts]
+
+
 def due_at(history: list[tuple[float, float | None]], t: float, added: float) -> float | None:
     """The due time in force at ``t``: the last value seen before it (never fetched = added)."""
     i = bisect.bisect_right([seen for seen, _ in history], t)
@@ -92,6 +102,7 @@ def schedule(
     """Lag seen by the server, double and overlapping fetches, gaps, fetches per feed."""
     mine = [r for r in requests if r.path in names and started <= r.arrived <= stopped]
     lags_all, lags_warm, unmatched = [], [], 0
+    lag_points: list[tuple[float, float]] = []
     times: dict[str, list[float]] = collections.defaultdict(list)
     for r in mine:
         name = names[r.path]
@@ -102,6 +113,7 @@ def schedule(
             continue
         lag = r.arrived - due
         lags_all.append(lag)
+        lag_points.append((r.arrived, lag))
         if r.arrived - started >= warmup:
             lags_warm.append(lag)
     doubles: list[dict[str, Any]] = []
@@ -128,6 +140,7 @@ def schedule(
         "feeds_never_fetched": sum(1 for c in counts if c == 0),
         "lag_s": percentiles(lags_all),
         "lag_after_warmup_s": percentiles(lags_warm),
+        "lag_by_third_s": by_thirds(lag_points, started, stopped),
         "lag_min_s": round(min(lags_all), 3) if lags_all else None,
         "unmatched": unmatched,
         "double_fetches": len(doubles),
@@ -184,14 +197,18 @@ def freshness(
     return {**percentiles(delays), "missed": missed}
 
 
-def logged_lags(results: list[dict[str, Any]], started: float, warmup: float) -> dict[str, Any]:
-    """Percentiles of the lag the program logged (``lag_ms``), whole run and after warm-up."""
+def logged_lags(
+    results: list[dict[str, Any]], started: float, stopped: float, warmup: float
+) -> dict[str, Any]:
+    """Percentiles of the lag the program logged (``lag_ms``): whole run, after the warm-up,
+    by thirds of the whole run."""
     lags = [(r["start"], r["lag_ms"] / 1000) for r in results if r.get("lag_ms") is not None]
     return {
         "results": len(results),
         "with_lag": len(lags),
         "lag_s": percentiles([lag for _, lag in lags]),
         "lag_after_warmup_s": percentiles([lag for s, lag in lags if s - started >= warmup]),
+        "lag_by_third_s": by_thirds(lags, started, stopped),
     }
 
 
@@ -247,6 +264,33 @@ def resources(samples: list[Sample], warmup: float, stopped_at: float) -> dict[s
     }
 
 
+def stages(path: Path, seconds: float) -> dict[str, Any] | None:
+    """The write stages ``soak_stages.py`` timed (None if it did not run): per stage its
+    seconds, calls, mean ms and share of `save_update`; and the writer's busy share (time in
+    `save_update` and `save_states`) in each third of the run's ``seconds``."""
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    tot, cnt = data["totals"], data["counts"]
+    whole = tot.get("save_update") or 0.0
+    busy = [0.0, 0.0, 0.0]
+    for moment, stage, spent in data["calls"]:
+        if stage in ("save_update", "save_states"):
+            busy[min(2, max(0, int(3 * moment / seconds)))] += spent
+    return {
+        "stages": {
+            stage: {
+                "seconds": round(spent, 2),
+                "calls": cnt[stage],
+                "mean_ms": round(1000 * spent / cnt[stage], 1),
+                "share_of_save_update": round(spent / whole, 3) if whole else None,
+            }
+            for stage, spent in sorted(tot.items(), key=lambda kv: -kv[1])
+        },
+        "writer_busy_pct_by_third": [round(100 * b / (seconds / 3), 1) for b in busy],
+    }
+
+
 def _slope(points: list[tuple[float, float]]) -> float | None:
     """Least-squares slope of y over x."""
     if len(points) < 2:
@@ -265,6 +309,11 @@ def fmt(value: Any, spec: str = ".2f") -> str:
 def lag_cells(lag: dict[str, Any]) -> str:
     """``p50 / p95 / p99 / max`` in seconds."""
     return " / ".join(fmt(lag[k]) for k in ("p50", "p95", "p99", "max"))
+
+
+def lag_thirds_cells(thirds: list[dict[str, Any]], key: str = "p99") -> str:
+    """A lag percentile for each third of the run, ``a → b → c`` seconds."""
+    return " → ".join(fmt(t[key], ".1f") for t in thirds)
 
 
 def thirds_cells(res: dict[str, Any], key: str, spec: str = ".0f") -> str:

@@ -9,12 +9,14 @@ quality   precision and recall of "same story" on tests/data/dupes/pairs.jsonl: 
 cost      fingerprint per article (ours, pure Python) against datasketch's MinHash of the same
           shingles, on generated articles of about 1 KB
 join      per size N: a SQLite archive of N generated articles grouped into stories (built
-          once, cached as bench/out/stories-N.sqlite), then SAMPLE new articles (half of them
-          reposts of stored ones) joined in batches of 20 as save_update does, inside
-          transactions that are rolled back: ms per article for `join_stories`; database
-          size per 1,000 articles (all tables, and the stories' share)
-peers     at 10,000: a brute-force scan of every stored signature, and datasketch's
-          MinHashLSH in memory (insert + query), for the same sample
+          once, cached as bench/out/stories-N.sqlite), then, on a copy of it, SAMPLE new
+          articles (half of them reposts of stored ones) stored in batches of 20 as
+          save_update does: ms per article for `join_stories` in its own committed
+          transaction (the commit's writes included); database size per 1,000 articles
+          (all tables, and the stories' share)
+peers     per size: datasketch's MinHashLSH in memory over the same stored signatures (query
+          + insert of each new one; the index is built first and not timed); at 10,000 also
+          a brute-force scan of every stored signature
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -34,10 +37,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 import stories_corpus as corpus  # noqa: E402
-from datasketch import MinHash, MinHashLSH  # type: ignore[import-untyped]  # noqa: E402
+from datasketch import LeanMinHash, MinHash, MinHashLSH  # type: ignore[import-untyped]  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from aggregator.fingerprint import band_keys, shingles, signature, similarity  # noqa: E402
+from aggregator.fingerprint import (  # noqa: E402
+    BINS,
+    band_keys,
+    shingles,
+    signature,
+    similarity,
+    values_of,
+)
 from aggregator.models import Article  # noqa: E402
 from aggregator.schema import articles, story_sigs  # noqa: E402
 from aggregator.store import Store  # noqa: E402
@@ -192,16 +202,19 @@ def sample(store: Store, count: int) -> list[tuple[Article, bytes]]:
 
 
 def joins(path: Path, size: int, count: int) -> list[tuple[Article, bytes]]:
-    store = Store(f"sqlite:///{path}")
+    """Join `count` new articles to a working copy of the archive; print ms per article."""
+    work = path.with_suffix(".work.sqlite")
+    shutil.copyfile(path, work)  # the joins are committed: keep the cached archive as built
+    store = Store(f"sqlite:///{work}")
     made = sample(store, count)
     timings: list[float] = []
     cpu = 0.0
     joined = 0
-    with store._engine.connect() as conn:
-        for start in range(0, len(made), FEED_BATCH):
-            chunk = made[start : start + FEED_BATCH]
-            source_id = 1 + start // FEED_BATCH % corpus.SOURCES
-            transaction = conn.begin()
+    engine = store._engine
+    for start in range(0, len(made), FEED_BATCH):
+        chunk = made[start : start + FEED_BATCH]
+        source_id = 1 + start // FEED_BATCH % corpus.SOURCES
+        with engine.begin() as conn:  # what save_update writes before the join
             last = conn.execute(select(func.max(articles.c.pk))).scalar_one()
             rows = []
             for i, (article, _) in enumerate(chunk):
@@ -209,26 +222,30 @@ def joins(path: Path, size: int, count: int) -> list[tuple[Article, bytes]]:
                 row = corpus.article_row(item, random.Random(i))
                 rows.append({**row, "source_id": source_id, "article_id": article.id})
             conn.execute(insert(articles), rows)
-            pks = {a.id: last + 1 + i for i, (a, _) in enumerate(chunk)}
-            started, cpu_started = time.perf_counter(), time.process_time()
+        pks = {a.id: last + 1 + i for i, (a, _) in enumerate(chunk)}
+        started, cpu_started = time.perf_counter(), time.process_time()
+        with engine.begin() as conn:  # the join, committed
             join_stories(
                 conn, source_id, [a for a, _ in chunk], pks, {a.id: s for a, s in chunk},
                 DEFAULT_THRESHOLD,
             )  # fmt: skip
-            timings.append((time.perf_counter() - started) / len(chunk))
-            cpu += time.process_time() - cpu_started
+        timings.append((time.perf_counter() - started) / len(chunk))
+        cpu += time.process_time() - cpu_started
+        with engine.connect() as conn:
             joined += conn.execute(
                 select(func.count()).where(
                     articles.c.pk > last, articles.c.story_id != articles.c.pk
                 )
             ).scalar_one()
-            transaction.rollback()
     store.close()
+    for leftover in (work, Path(f"{work}-wal"), Path(f"{work}-shm")):
+        leftover.unlink(missing_ok=True)
     mean = statistics.mean(timings) * 1000
     p95 = sorted(timings)[int(len(timings) * 0.95)] * 1000
     print(
-        f"  join at {size:,} articles: {mean:.3f} ms per article (batch p95 {p95:.3f} ms; "
-        f"CPU {cpu / len(made) * 1000:.3f} ms), {joined} of {len(made)} joined a stored story"
+        f"  join at {size:,} articles: {mean:.3f} ms per article, commit included (batch p95 "
+        f"{p95:.3f} ms; CPU {cpu / len(made) * 1000:.3f} ms), {joined} of {len(made)} joined "
+        "a stored story"
     )
     with sqlite3.connect(path) as raw:
         total = path.stat().st_size
@@ -244,27 +261,39 @@ def joins(path: Path, size: int, count: int) -> list[tuple[Article, bytes]]:
     return made
 
 
-def peers(path: Path, made: list[tuple[Article, bytes]]) -> None:
+def peers(path: Path, made: list[tuple[Article, bytes]], *, scan: bool) -> None:
+    """datasketch's MinHashLSH over the same signatures; with `scan`, a brute-force scan too."""
     with sqlite3.connect(path) as raw:
         stored = [bytes(sig) for (sig,) in raw.execute(f"SELECT signature FROM {story_sigs.name}")]
-        texts = [text for (text,) in raw.execute("SELECT text FROM articles")]
+    if scan:  # the first 100 of the sample are enough to time it
+        started = time.perf_counter()
+        for _, sig in made[:100]:
+            if sig:
+                max((similarity(sig, other) for other in stored), default=0.0)
+        scanned = (time.perf_counter() - started) / len(made[:100]) * 1000
+        print(f"  peer brute-force scan of every stored signature: {scanned:.2f} ms per article")
     started = time.perf_counter()
-    for _, sig in made:
+    lsh = MinHashLSH(threshold=DEFAULT_THRESHOLD, num_perm=BINS)
+    for n, sig in enumerate(stored):
+        lsh.insert(
+            n,
+            LeanMinHash(seed=1, hashvalues=values_of(sig), scheme="legacy"),
+            check_duplication=False,
+        )
+    built = time.perf_counter() - started
+    del stored
+    started = time.perf_counter()
+    found = 0
+    for n, (_, sig) in enumerate(made):
         if sig:
-            max((similarity(sig, other) for other in stored), default=0.0)
-    scan = (time.perf_counter() - started) / len(made) * 1000
-    lsh = MinHashLSH(threshold=DEFAULT_THRESHOLD, num_perm=128)
-    for n, text in enumerate(texts):
-        lsh.insert(n, _minhash(shingles(text)))
-    started = time.perf_counter()
-    for n, (article, _) in enumerate(made):
-        m = _minhash(shingles(article.text))
-        lsh.query(m)
-        lsh.insert(f"new-{n}", m)
+            m = LeanMinHash(seed=1, hashvalues=values_of(sig), scheme="legacy")
+            found += bool(lsh.query(m))
+            lsh.insert(f"new-{n}", m, check_duplication=False)
     peer = (time.perf_counter() - started) / len(made) * 1000
     print(
-        f"  peers at {len(texts):,}: brute-force scan of every signature {scan:.2f} ms per "
-        f"article; datasketch MinHashLSH in memory (MinHash + query + insert) {peer:.3f} ms"
+        f"  peer datasketch MinHashLSH in memory over the same signatures (b={lsh.b}, "
+        f"r={lsh.r}; not stored, built in {built:.0f} s): {peer:.3f} ms per article "
+        f"(query + insert), {found} of {len(made)} found candidates"
     )
 
 
@@ -273,6 +302,13 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,1000000", help="archive sizes, comma-separated")
     parser.add_argument("--sample", type=int, default=1000, help="new articles joined per size")
     parser.add_argument("--quality-only", action="store_true", help="only the labelled set")
+    parser.add_argument(
+        "--peer-max",
+        type=int,
+        default=1_000_000,
+        help="run the in-memory peer only at sizes up to this (it is built from every stored "
+        "signature first: about 10 minutes at 1,000,000 on a busy machine)",
+    )
     args = parser.parse_args()
     quality()
     if args.quality_only:
@@ -282,8 +318,8 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         path = archive(size)
         made = joins(path, size, args.sample)
-        if size <= 100_000:
-            peers(path, made)
+        if size <= args.peer_max:
+            peers(path, made, scan=size <= 100_000)
 
 
 if __name__ == "__main__":

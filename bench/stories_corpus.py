@@ -3,22 +3,24 @@
 Texts are mixed from real text fragments: a bigram chain over the characters (Chinese) or
 words (English) of the real texts in the repository (the seed page's article and headlines,
 the labelled topic set, the feed fixtures), so every article is new text made of real
-pieces. REPOSTS of the articles are copies of an earlier one with scripted edits (page
-furniture, a paragraph cut, a few characters changed, Traditional script).
+pieces. `repost` copies a text with scripted edits (page furniture, a paragraph cut, a few
+characters changed): the benchmark's sample of new articles is half reposts of stored ones.
 
-    build(path, n)   an archive of n articles from 1,000 sources, grouped into stories by the
-                     store's own code (store_stories.place), BATCH articles per transaction;
-                     texts and signatures are made on worker processes
+    build(path, n)   an archive of n different articles from 1,000 sources, each placed in
+                     a story by the store's own code (store_stories.place), BATCH articles
+                     per transaction; texts and signatures are made on worker processes.
+                     The file is built as PATH.partial and renamed when done; a build that
+                     was stopped goes on from the last batch it committed.
 """
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 import random
 import sqlite3
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from multiprocessing import Pool
@@ -32,12 +34,11 @@ from aggregator.models import SourceConfig
 from aggregator.schema import articles
 from aggregator.store import Store
 from aggregator.store_engine import transaction
-from aggregator.store_stories import DEFAULT_THRESHOLD, _New, place
+from aggregator.store_stories import DEFAULT_THRESHOLD, NewArticle, place
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = 1000
 BATCH = 5000
-REPOSTS = 0.2  # share of generated articles that are reposts of an earlier one
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 FURNITURE_ZH = (
     "客服热线:0755-8882 8155",
@@ -129,17 +130,12 @@ def repost(rng: random.Random, text: str) -> str:
     return copy
 
 
-def _make(job: tuple[int, int, list[tuple[int, str]]]) -> list[dict[str, Any]]:
-    """One batch of generated articles with their signatures (on a worker process)."""
-    seed, start, originals = job
+def _make(seed: int) -> list[dict[str, Any]]:
+    """Batch `seed` of generated articles with their signatures (on a worker process)."""
     rng = random.Random(seed)
     made = []
-    for i in range(start, start + BATCH):
-        if originals and rng.random() < REPOSTS:
-            _, text = rng.choice(originals)
-            title, text = "转载 " + text[:20], repost(rng, text)
-        else:
-            title, text = fresh(rng, "zh" if rng.random() < 0.5 else "en")
+    for i in range(seed * BATCH, (seed + 1) * BATCH):
+        title, text = fresh(rng, "zh" if rng.random() < 0.5 else "en")
         made.append({"n": i, "title": title, "text": text, "sig": signature(text) or b""})
     return made
 
@@ -166,23 +162,26 @@ def article_row(item: dict[str, Any], rng: random.Random) -> dict[str, Any]:
 
 
 def build(path: Path, n: int, *, log: bool = True) -> float:
-    """Build the archive at `path` (n articles, grouped into stories); returns seconds."""
+    """Build the archive at `path` (n articles, placed in stories); returns seconds."""
     started = time.monotonic()
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
-    for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
-        leftover.unlink(missing_ok=True)
     store = Store(f"sqlite:///{partial}")
-    configs = [
-        SourceConfig(name=f"s{i:04d}", url=f"https://s{i}.example/feed")
-        for i in range(1, SOURCES + 1)
-    ]
-    store.sync_sources(configs, NOW)
-    rng = random.Random(1)
-    recent: list[tuple[int, str]] = []  # texts of recent articles, for reposts
-    jobs = ((seed, seed * BATCH, []) for seed in range(n // BATCH))
+    with transaction(store._engine, "counting", write=False) as conn:
+        done = conn.execute(select(func.count()).select_from(articles)).scalar_one()
+    if done == 0:
+        configs = [
+            SourceConfig(name=f"s{i:04d}", url=f"https://s{i}.example/feed")
+            for i in range(1, SOURCES + 1)
+        ]
+        store.sync_sources(configs, NOW)
+    elif log:
+        print(f"  going on from {done:,} articles", flush=True)
+    gc.disable()  # a batch makes 200,000 lists that live to its end: collect between batches
     with Pool(2) as pool:
-        for batch in pool.imap(_make, _with_recent(jobs, recent)):
+        for batch in pool.imap(_make, range(done // BATCH, n // BATCH)):
+            gc.collect(0)
+            rng = random.Random(batch[0]["n"])
             rows = [article_row(item, rng) for item in batch]
             with transaction(store._engine, "building", write=True) as conn:
                 conn.exec_driver_sql("PRAGMA cache_size = -1000000")
@@ -193,7 +192,7 @@ def build(path: Path, n: int, *, log: bool = True) -> float:
                 place(
                     conn,
                     [
-                        _New(
+                        NewArticle(
                             keys[row["article_id"]],
                             row["source_id"],
                             row["first_seen"],
@@ -203,23 +202,15 @@ def build(path: Path, n: int, *, log: bool = True) -> float:
                     ],
                     DEFAULT_THRESHOLD,
                 )
-            recent[:] = (recent + [(item["n"], item["text"]) for item in batch[::10]])[-2000:]
             done = batch[-1]["n"] + 1
             if log and done % 50_000 == 0:
                 print(
                     f"  built {done:,} articles in {time.monotonic() - started:.0f} s", flush=True
                 )
+    gc.enable()
     store.close()
     raw = sqlite3.connect(partial)
     raw.execute("PRAGMA journal_mode = DELETE")  # folds the WAL in and removes it
     raw.close()
     partial.rename(path)
     return time.monotonic() - started
-
-
-def _with_recent(
-    jobs: Iterator[tuple[int, int, list[tuple[int, str]]]], recent: list[tuple[int, str]]
-) -> Iterator[tuple[int, int, list[tuple[int, str]]]]:
-    """The jobs, each given the recent texts known when it is handed out."""
-    for seed, start, _ in jobs:
-        yield seed, start, list(recent)

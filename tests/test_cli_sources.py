@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from pathlib import Path
+
+import yaml
 
 from tests.server import FeedServer
 from tests.test_cli import aggregator
@@ -52,6 +55,10 @@ def test_discover_prints_the_feed_or_a_proposal(feed_server: FeedServer, tmp_pat
     done = aggregator("discover", feed_server.url("/zwgk/zcwj/index.html"), cwd=tmp_path)
     assert "no feed; 3 article links on the page" in done.stdout
     assert "type: page" in done.stdout and "timezone: Asia/Shanghai" in done.stdout
+    block = done.stdout.split("proposed source (aggregator add URL writes it):\n", 1)[1]
+    (proposed,) = yaml.safe_load(textwrap.dedent(block))  # unwrapped: it reads back as YAML
+    assert proposed["page"]["include"] == found["page"]["rules"]["include"]
+    assert proposed["url"] == feed_server.url("/zwgk/zcwj/index.html")
     done = aggregator("discover", feed_server.url("/gone"), cwd=tmp_path)
     assert done.returncode == 1
     assert done.stderr.strip() == f"error: {feed_server.url('/gone')}: HTTP 404 Not Found"

@@ -100,3 +100,31 @@ def test_every_mistake_is_named_with_its_line(tmp_path: Path) -> None:
         "21: sources[3].max_new_per_pass: used only with type: page or full_text: true",
         "22: sources[3].content: used only with type: page or full_text: true",
     ]
+
+
+def test_the_commented_examples_of_the_default_config_are_valid(tmp_path: Path) -> None:
+    """The source blocks commented out in config/aggregator.yaml load once uncommented."""
+    text = (Path(__file__).parent.parent / "config" / "aggregator.yaml").read_text("utf-8")
+    blocks: list[list[str]] = []
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if line.startswith("  # - name:"):
+            current = [line]
+            blocks.append(current)
+        elif current is not None and line.startswith("  #   "):
+            current.append(line)
+        else:
+            current = None
+    body = "\n".join("  " + line[4:] for block in blocks for line in block)
+    config = load_config(write(tmp_path, "sources:\n" + body + "\n"), {"MEMBERS_TOKEN": "t"})
+    kinds = {s.name: (s.type, s.full_text, s.page) for s in config.sources}
+    assert kinds["gd-gov-zcwj"] == (
+        "page",
+        False,
+        PageRules(item="ul.list li", date="span", next='a:contains("下一页")', max_pages=2),
+    )
+    page_rules = kinds["example-mfg-news"][2]
+    assert page_rules is not None and page_rules.exclude == ("/sponsored/",)
+    assert kinds["trade-weekly"][:2] == ("feed", True)
+    zh = next(s for s in config.sources if s.name == "gd-gov-zcwj")
+    assert zh.timezone is None and zh.zone == "Asia/Shanghai"

@@ -96,7 +96,11 @@ def test_failures_are_values(feed_server: FeedServer) -> None:
     found = run(feed_server, "/nothing-here")
     assert found.error == "HTTP 404 Not Found"
     feed_server.add("/blob", b"", content_type="application/octet-stream")
-    assert run(feed_server, "/blob").error == "neither a feed nor an HTML page"
+    assert run(feed_server, "/blob").error == "neither a feed nor an HTML page: it is empty"
+    feed_server.add("/a.pdf", b"%PDF-1.7\n1 0 obj <<>>", content_type="application/pdf")
+    assert run(feed_server, "/a.pdf").error == (
+        "neither a feed nor an HTML page: it is not HTML (application/pdf)"
+    )
 
 
 def test_feed_links_resolve_on_base_href() -> None:

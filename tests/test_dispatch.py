@@ -31,6 +31,7 @@ from aggregator.models import (
     SourceConfig,
     SourceState,
     UpdateResult,
+    WorkerSettings,
 )
 from aggregator.store import Store
 from tests.server import FeedServer
@@ -299,3 +300,36 @@ def test_due_now_lists_never_scheduled_then_soonest_and_skips_what_it_is_told(
     )
     assert [s.name for s in store.due_now(now)] == ["new", "sooner", "later"]
     assert [s.name for s in store.due_now(now, skip={ids["sooner"]})] == ["new", "later"]
+
+
+def test_a_source_in_flight_past_its_lease_keeps_it_renewed(store: Store, db_url: str) -> None:
+    """A live worker's long fetch does not lose its source to another worker."""
+    fetcher = GatedFetcher({url("slow"): ok(url("slow"), rss(("1", "One")))}, gated={url("slow")})
+    config = replace(config_for("slow"), workers=WorkerSettings(lease=1.5))
+    other = Store(db_url)
+    try:
+        with Updater(config, store, fetcher=fetcher, workers=0) as updater:
+            updater.sync()
+
+            async def main() -> None:
+                dispatcher = Dispatcher(updater, owner="w1")
+                try:
+                    assert await dispatcher.tick() == 1
+                    [first] = store.leases.held()
+                    await asyncio.sleep(0.6)  # past a third of the lease: the tick renews
+                    assert await dispatcher.tick() == 0
+                    [renewed] = store.leases.held()
+                    assert renewed.owner == "w1" and renewed.expires > first.expires
+                    await asyncio.sleep(first.expires.timestamp() - utcnow().timestamp() + 0.05)
+                    assert other.leases.claim_due("w2", utcnow(), 10, 60) == []  # still w1's
+                    fetcher.open(url("slow"))
+                    await settle()
+                finally:
+                    await dispatcher.drain(1)
+
+            asyncio.run(main())
+    finally:
+        other.close()
+    slow = store.source("slow")
+    assert slow is not None and slow.article_count == 1  # stored by w1, its lease given back
+    assert store.leases.held() == []

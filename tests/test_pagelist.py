@@ -9,7 +9,7 @@ import pytest
 
 from aggregator.linkpattern import looks_like_article, same_site, shape, shape_regex
 from aggregator.models import PageRules
-from aggregator.pagelist import check_selector, describe_rules, read_list_page
+from aggregator.pagelist import check_selector, describe_rules, not_html, read_list_page
 
 DATA = Path(__file__).parent / "data" / "listpages"
 GOV_URL = "http://www.example.gov.cn/zwgk/zcwj/index.html"
@@ -117,7 +117,52 @@ def test_base_href_and_a_page_that_is_not_html() -> None:
     )
     page = read_list_page(html, url="https://example.org/list", rules=PageRules(item="li"))
     assert page.items[0].url == "https://cdn.example.org/a/2024/05/t20240501_7.html"
-    assert read_list_page(b"   ", url="https://example.org/", rules=PageRules()).items == ()
+    blank = read_list_page(b"   ", url="https://example.org/", rules=PageRules())
+    assert (blank.items, blank.problem) == ((), "list page is empty")
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        ("<!DOCTYPE html><html><body><a href='/a'>a</a>", "text/html", None),
+        ("<html><body>…", "text/plain", None),  # mislabelled HTML is still HTML
+        ("\ufeff\n  <div class='list'><ul><li>", "application/octet-stream", None),
+        ("<?xml version='1.0'?>\n<html xmlns='http://www.w3.org/1999/xhtml'>", None, None),
+        ("", "text/html", "is empty"),
+        (" \r\n ", None, "is empty"),
+        ("%PDF-1.7\n%âãÏÓ\n1 0 obj <<>>", "application/pdf", "is not HTML (application/pdf)"),
+        ("%PDF-1.7\n1 0 obj", None, "is not HTML"),
+        ("<p>x</p>", "image/png", "is not HTML (image/png)"),
+        ('{"items": []}', "application/json", "is not HTML (application/json)"),
+        ("just words, no markup at all", "text/plain", "is not HTML (text/plain)"),
+        (
+            "<?xml version='1.0' encoding='utf-8'?>\n<!-- generator -->\n<rss version='2.0'>",
+            "text/xml",
+            "is a feed (RSS), not HTML: configure it as type: feed",
+        ),
+        (
+            "<feed xmlns='http://www.w3.org/2005/Atom'>",
+            "application/atom+xml",
+            "is a feed (Atom), not HTML: configure it as type: feed",
+        ),
+        (
+            '{"version": "https://jsonfeed.org/version/1.1", "items": []}',
+            "application/feed+json",
+            "is a feed (JSON Feed), not HTML: configure it as type: feed",
+        ),
+    ],
+)
+def test_not_html(body: str, content_type: str | None, expected: str | None) -> None:
+    assert not_html(body, content_type) == expected
+
+
+def test_a_list_page_that_is_not_html_says_why() -> None:
+    pdf = read_list_page(
+        b"%PDF-1.4 binary", url=GOV_URL, rules=GOV_RULES, content_type="application/pdf"
+    )
+    assert (pdf.items, pdf.problem) == ((), "list page is not HTML (application/pdf)")
+    listed = read_list_page(gov_list(), url=GOV_URL, rules=GOV_RULES, content_type="text/html")
+    assert listed.problem is None and len(listed.items) == 3
 
 
 def test_next_link_ignores_the_page_itself() -> None:
@@ -176,3 +221,5 @@ def test_shape_regex_matches_siblings_only() -> None:
     assert not pattern.search("http://www.gd.gov.cn/zwgk/zcjd/202312/t20231201_99.html?x=1#y")
     slug = re.compile(shape_regex("https://example.org/news/2024/01/plant-opens-in-ohio-today"))
     assert slug.search("https://example.org/news/2023/12/another-story-about-a-plant")
+    local = shape_regex("http://127.0.0.1:8080/zwgk/zcjd/202401/t20240122_1.html")
+    assert local == r"^https?://127\.0\.0\.1:8080/zwgk/zcjd/\d+/t\d+_\d+\.html$"

@@ -27,9 +27,9 @@ from aggregator.models import (
     SourceState,
     TopicMatch,
 )
-from aggregator.schema import SCHEMA_VERSION
 from aggregator.schema import sources as sources_table
 from aggregator.store import Store
+from aggregator.store_migrate import upgrade
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -611,7 +611,11 @@ def test_an_older_database_gains_the_new_columns_in_place(db_url: str) -> None:
     with engine.begin() as conn:  # back to the first schema: no empty_streak, no hints
         conn.exec_driver_sql("ALTER TABLE sources DROP COLUMN empty_streak")
         conn.exec_driver_sql("ALTER TABLE sources DROP COLUMN hints")
+        conn.exec_driver_sql("DROP TABLE alembic_version")  # made before migrations
         conn.exec_driver_sql("UPDATE meta SET value = 1 WHERE key = 'schema_version'")
+    with pytest.raises(StorageError, match="aggregator db upgrade"):
+        Store(db_url)
+    upgrade(db_url, 5.0)  # `aggregator db upgrade`; the daemon runs it at start
     reopened = Store(db_url)
     [source] = reopened.sources()
     assert (source.name, source.empty_streak, source.hints) == ("a", 0, None)
@@ -638,4 +642,4 @@ def test_an_older_database_gains_the_new_columns_in_place(db_url: str) -> None:
             "SELECT value FROM meta WHERE key = 'schema_version'"
         ).scalar_one()
     engine.dispose()
-    assert version == SCHEMA_VERSION
+    assert version == 6  # above 5: releases before migrations refuse to open it

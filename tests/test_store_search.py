@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy
 
+from aggregator import store_searchplan
 from aggregator.core import update_due
-from aggregator.models import Config, SourceConfig, SourceState
+from aggregator.models import Article, Config, SourceConfig, SourceState
 from aggregator.searchtext import parse_query
 from aggregator.store import Store
 from aggregator.store_engine import ensure_schema, open_engine
@@ -234,3 +235,88 @@ def test_save_update_indexes_articles_without_worker_tokens(store: Store) -> Non
 @pytest.mark.parametrize("query", ["政策", "manufacturing"])
 def test_search_on_an_empty_store_finds_nothing(store: Store, query: str) -> None:
     assert found(store, query) == []
+
+
+# ---------------------------------------------------------------- filters as index tokens
+
+SPREAD_START = NOW - timedelta(days=400)
+SPREAD = [
+    item(
+        n,
+        source="factory-news" if n % 3 == 0 else "gov-policy",
+        title=f"Tariffs report {n}",
+        text="新能源汽车政策 tariffs" if n % 2 else "tariffs only",
+        summary="",
+        language=("zh-cn", "zh-tw", "en", "en-gb")[n % 4],
+        published=SPREAD_START + timedelta(days=7 * n, hours=n % 24, minutes=n),
+    )
+    for n in range(1, 58)
+]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        SearchFilters(since=SPREAD_START + timedelta(days=100, hours=5)),
+        SearchFilters(until=SPREAD_START + timedelta(days=200, hours=13)),
+        SearchFilters(
+            since=SPREAD_START + timedelta(days=30, hours=2),
+            until=SPREAD_START + timedelta(days=370, minutes=30),
+        ),
+        SearchFilters(since=SPREAD[9].article.published, until=SPREAD[10].article.published),
+        SearchFilters(since=NOW + timedelta(days=1)),
+        SearchFilters(until=SPREAD_START),
+        SearchFilters(since=NOW, until=NOW - timedelta(days=1)),
+        SearchFilters(language="zh"),
+        SearchFilters(language="zh-TW"),
+        SearchFilters(language="en-gb"),
+        SearchFilters(language="e"),
+        SearchFilters(language="zh cn"),
+        SearchFilters(source="factory-news", since=SPREAD_START + timedelta(days=200)),
+        SearchFilters(topic="policy", language="en", until=SPREAD_START + timedelta(days=300)),
+    ],
+)
+def test_filters_keep_exactly_the_articles_that_pass(store: Store, filters: SearchFilters) -> None:
+    fill_store(store, SPREAD)
+    for query, wanted in (("tariffs", lambda n: True), ("新能源汽车", lambda n: n % 2 == 1)):
+        expected = {
+            i.article.id
+            for n, i in enumerate(SPREAD, 1)
+            if wanted(n) and _passes(i.article, i.source_name, filters)
+        }
+        assert set(found(store, query, filters)) == expected, query
+
+
+def _passes(article: Article, source: str, filters: SearchFilters) -> bool:
+    """The filters' meaning, spelled out."""
+    language = (filters.language or "").lower()
+    return (
+        (filters.source is None or source == filters.source)
+        and (
+            not language
+            or article.language in (language,)
+            or (article.language or "").startswith(language + "-")
+        )
+        and (filters.since is None or article.published >= filters.since)
+        and (filters.until is None or article.published < filters.until)
+        and (filters.topic is None or filters.topic == "policy")
+    )
+
+
+def test_a_typed_filter_token_finds_nothing(store: Store) -> None:
+    fill_store(store, SPREAD)
+    assert found(store, "§s1") == []
+    assert found(store, "§lzh") == []
+    assert found(store, "tariffs §y2024") == []
+
+
+def test_older_matches_come_from_the_index_below_the_newest_window(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill_store(store, SPREAD)
+    monkeypatch.setattr(store_searchplan, "SCAN_WINDOW", 3)  # PostgreSQL reads 3 by key
+    since = SPREAD_START + timedelta(days=150)
+    odd = [i.article for n, i in enumerate(SPREAD, 1) if n % 2]
+    assert set(found(store, "新能源汽车")) == {a.id for a in odd}
+    recent = {a.id for a in odd if a.published >= since}
+    assert set(found(store, "新能源汽车", SearchFilters(since=since))) == recent

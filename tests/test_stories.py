@@ -11,11 +11,16 @@ from typing import Any
 
 import feedparser
 import pytest
+import sqlalchemy
+from sqlalchemy import func, select
 
 from aggregator.feedmeta import FeedInfo, item_id
 from aggregator.models import Article, ServerConfig, SourceConfig, SourceState, TopicMatch
 from aggregator.publish import render_feed
+from aggregator.schema import story_bands
 from aggregator.store import Store
+from aggregator.store_migrate import upgrade
+from aggregator.store_stories import PER_BAND
 from tests.server import FeedServer
 from tests.test_cli import aggregator, write_config
 
@@ -114,6 +119,28 @@ def test_a_source_repeating_itself_and_short_texts_start_stories(
     assert [s.size for s in store.stories.recent(None, 10)] == [1, 1, 1, 1, 1]
 
 
+def test_a_key_shared_by_many_articles_stops_growing_and_copies_still_join(
+    store: Store, db_url: str
+) -> None:
+    names = [f"s{n:02d}" for n in range(PER_BAND + 5)]
+    store.sync_sources([SourceConfig(name=n, url=f"https://{n}.example/feed") for n in names], NOW)
+    found = {s.name: s.id for s in store.sources()}
+    for n, name in enumerate(names):  # the same text from every source
+        save(store, found[name], article(name, 1, SEED_ARTICLE, hours=n))
+    save(store, found["s00"], article("s00", 2, PAIRS["zh-002"]["a"]["text"], hours=99))
+    stories = store.stories.recent(None, 10)
+    assert [s.size for s in stories] == [1, PER_BAND + 5]
+    engine = sqlalchemy.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            per_key = conn.execute(
+                select(func.count()).select_from(story_bands).group_by(story_bands.c.band)
+            ).scalars()
+            assert max(per_key) == PER_BAND
+    finally:
+        engine.dispose()
+
+
 def test_topic_feed_shows_one_item_per_story_with_its_other_sources(
     store: Store, ids: dict[str, int]
 ) -> None:
@@ -180,11 +207,13 @@ def test_an_older_database_gains_stories_and_rebuild_groups_it(tmp_path: Path) -
     save(store, found["a"], article("a", 1, SEED_ARTICLE))
     save(store, found["b"], article("b", 1, SEED_PAGE, hours=1))
     store.close()
-    with sqlite3.connect(tmp_path / "old.db") as raw:  # as a version without stories left it
+    with sqlite3.connect(tmp_path / "old.db") as raw:  # as a release without stories left it
         raw.execute("DROP INDEX ix_articles_story_id")
         raw.execute("ALTER TABLE articles DROP COLUMN story_id")
-        for table in ("stories", "story_signatures", "story_bands"):
+        for table in ("stories", "story_signatures", "story_bands", "alembic_version"):
             raw.execute(f"DROP TABLE {table}")
+        raw.execute("UPDATE meta SET value = 5 WHERE key = 'schema_version'")
+    upgrade(url, 30.0)
     store = Store(url)
     try:
         assert len(store.topic_items("policy", 10)) == 2  # ungrouped: each its own story

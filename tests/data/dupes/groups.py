@@ -1,0 +1,153 @@
+"""The hand-picked groups of make_pairs.py's hard negatives: real texts on the same subject.
+
+Each group names texts by where they come from (`topics:ID` in tests/data/topics/labelled.jsonl,
+`feeds:FIXTURE#N` in tests/data/feeds, `seed:pN` a paragraph of seed-page.txt); make_pairs.py
+pairs the texts of a group that have the most words in common.
+"""
+
+from __future__ import annotations
+
+GROUPS_ZH: dict[str, list[str]] = {
+    "rumour detentions": [
+        "topics:zh-006",
+        "topics:zh-007",
+        "topics:zh-008",
+        "topics:zh-009",
+        "topics:zh-045",
+    ],
+    "Made in China 2025": [
+        "topics:zh-001",
+        "topics:zh-002",
+        "topics:zh-003",
+        "topics:zh-004",
+        "topics:zh-005",
+    ],
+    "government notices": [
+        "topics:zh-024",
+        "topics:zh-027",
+        "topics:zh-033",
+        "topics:zh-010",
+        "topics:zh-025",
+        "topics:zh-026",
+    ],
+    "new-energy vehicles": [
+        "topics:zh-015",
+        "topics:zh-016",
+        "topics:zh-046",
+        "seed:p2",
+        "feeds:rss20_gbk_declared_utf8#0",
+    ],
+    "semiconductors": ["topics:zh-021", "topics:zh-022", "topics:zh-023"],
+    "concerts": ["topics:zh-028", "topics:zh-029", "topics:zh-030", "topics:zh-031"],
+    "flu": ["topics:zh-038", "topics:zh-039"],
+    "county visits": ["topics:zh-041", "topics:zh-042", "topics:zh-043", "topics:zh-044"],
+    "sport": ["topics:zh-012", "topics:zh-013", "topics:zh-035"],
+    "premier and State Council": [
+        "topics:zh-011",
+        "topics:zh-017",
+        "topics:zh-018",
+        "topics:zh-019",
+    ],
+    "the Jiading visit": ["seed:p1", "seed:p2", "seed:p3", "seed:p4", "seed:p5", "seed:p6"],
+    "Jiading items": [
+        "feeds:rss20_gb2312#0",
+        "feeds:rss20_gbk_declared_utf8#1",
+        "feeds:rss20_gov_gbk#1",
+        "feeds:rss20_gov_gbk#2",
+    ],
+    "Shanghai manufacturing": [
+        "feeds:rss20_zh_entities#0",
+        "feeds:rss20_zh_entities#1",
+        "topics:zh-032",
+        "topics:zh-034",
+        "topics:zh-036",
+        "topics:zh-037",
+    ],
+}
+GROUPS_EN: dict[str, list[str]] = {
+    "PMI": ["topics:en-001", "topics:en-002", "topics:en-003", "topics:en-004", "topics:en-119"],
+    "EV battery plants": [
+        "topics:en-005",
+        "topics:en-006",
+        "topics:en-142",
+        "topics:en-143",
+        "topics:en-144",
+    ],
+    "CHIPS awards": ["topics:en-007", "topics:en-008", "topics:en-116", "topics:en-121"],
+    "Air plan approvals": ["topics:en-009", "topics:en-149"],
+    "information collection": ["topics:en-105", "topics:en-106"],
+    "insurance claims": ["topics:en-016", "topics:en-017", "topics:en-018"],
+    "aluminium and steel trade": [
+        "topics:en-019",
+        "topics:en-020",
+        "topics:en-021",
+        "topics:en-022",
+        "topics:en-023",
+    ],
+    "Senate bills": ["topics:en-024", "topics:en-025", "topics:en-026", "topics:en-027"],
+    "TSMC Arizona": [
+        "topics:en-028",
+        "topics:en-029",
+        "topics:en-030",
+        "topics:en-031",
+        "topics:en-032",
+    ],
+    "chip recalls": ["topics:en-033", "topics:en-034", "topics:en-035", "topics:en-151"],
+    "assault charges": [
+        "topics:en-036",
+        "topics:en-037",
+        "topics:en-038",
+        "topics:en-039",
+        "topics:en-152",
+    ],
+    "China industrial output": ["topics:en-040", "topics:en-041", "topics:en-042", "topics:en-043"],
+    "Apple privacy": ["topics:en-044", "topics:en-045", "topics:en-046", "topics:en-047"],
+    "EU tariffs on Chinese EVs": [
+        "topics:en-048",
+        "topics:en-049",
+        "topics:en-050",
+        "topics:en-051",
+    ],
+    "Fed rate rises": [
+        "topics:en-052",
+        "topics:en-053",
+        "topics:en-054",
+        "topics:en-055",
+        "topics:en-145",
+        "topics:en-146",
+    ],
+    "houseplants": [
+        "topics:en-056",
+        "topics:en-057",
+        "topics:en-058",
+        "topics:en-059",
+        "topics:en-150",
+    ],
+    "robots": ["topics:en-060", "topics:en-061", "topics:en-062", "topics:en-063"],
+    "plant closures": [
+        "topics:en-064",
+        "topics:en-065",
+        "topics:en-066",
+        "topics:en-067",
+        "topics:en-068",
+    ],
+    "China auto policy": [
+        "topics:en-086",
+        "topics:en-087",
+        "topics:en-088",
+        "topics:en-089",
+        "topics:en-090",
+    ],
+    "UAW strike": ["topics:en-107", "topics:en-108", "topics:en-109", "topics:en-110"],
+    "reciprocal tariffs": ["topics:en-111", "topics:en-112", "topics:en-113", "topics:en-114"],
+    "US Steel": ["topics:en-115", "topics:en-117", "topics:en-122", "topics:en-124"],
+    "AI Act": ["topics:en-137", "topics:en-138", "topics:en-139", "topics:en-140", "topics:en-141"],
+    "Manufacturing Consent": ["topics:en-133", "topics:en-134", "topics:en-135", "topics:en-136"],
+    "factory fixtures": [
+        "feeds:rss20_english#0",
+        "feeds:rss20_english#1",
+        "feeds:rss20_malformed#0",
+        "feeds:rss20_malformed#1",
+        "feeds:rss092#0",
+    ],
+}
