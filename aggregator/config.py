@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from aggregator.configcheck import unknown_key, validate
 from aggregator.configschema import (
     DatabaseSection,
     FetchSection,
@@ -30,8 +31,6 @@ from aggregator.configschema import (
     SourceSection,
     StoriesSection,
     parse_interval,
-    unknown_key,
-    validate,
 )
 from aggregator.configworkers import WorkersSection, lease_problem
 from aggregator.errors import ConfigError, ConfigIssue

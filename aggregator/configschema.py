@@ -1,20 +1,15 @@
-"""The config schema: pydantic models for each section, value parsers, short error messages.
+"""The config schema: pydantic models for each section and value parsers.
 
-`validate(model, data, context)` runs one model over plain values and returns the instance
-or every `Problem` (location, message), with pydantic's wording translated into short human
-messages ("unknown key", "expected a list", "must be at least 1"). The models take their
-defaults from the dataclasses in `models`, so each default is written once. Topics are
-validated with `topicspec.TopicSpec` through the same function.
+The models take their defaults from the dataclasses in `models`, so each default is written
+once; `configcheck.validate` runs them and words their errors.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
-from difflib import get_close_matches
 from pathlib import Path
-from typing import Annotated, Any, Literal, NamedTuple, TypeVar, get_args
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -23,7 +18,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     field_validator,
 )
@@ -40,19 +34,6 @@ from aggregator.models import (
     StorySettings,
 )
 
-Loc = tuple[str | int, ...]
-M = TypeVar("M", bound=BaseModel)
-
-
-class Problem(NamedTuple):
-    """One validation failure: where (inside the validated value), what, and whether the key
-    itself (rather than its value) is at fault."""
-
-    loc: Loc
-    message: str
-    at_key: bool
-
-
 DEFAULT_DATABASE_URL = "sqlite:///data/aggregator.db"
 LOWEST_INTERVAL = 60
 """The lowest `min_interval` (and so `interval`) a source may set, in seconds."""
@@ -63,11 +44,6 @@ _SIZE_UNITS |= {"mib": 1024**2, "g": 1000**3, "gb": 1000**3, "gib": 1024**3}
 _SIZE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*([A-Za-z]*)$")
 _HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _DB_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:\+[A-Za-z0-9_]+)?://")
-_PATTERN_MESSAGES = {
-    "name": "invalid name: use letters, digits, '.', '_' and '-', starting with a letter or digit",
-    "slug": "invalid slug: use lower-case letters, digits and '-', starting with a letter or digit",
-    "language": "invalid language tag (e.g. en, zh, zh-CN)",
-}
 _SERVER = ServerConfig()
 _FETCH = FetchSettings()
 
@@ -323,102 +299,3 @@ class SourceSection(_Section):
             if "\r" in text or "\n" in text:
                 raise _fail(f"header {name} has a line break in its value")
         return value
-
-
-def validate(
-    model: type[M], data: Any, context: Mapping[str, Any] | None = None
-) -> tuple[M | None, list[Problem]]:
-    """`model` validated from `data`, or None and every problem found."""
-    try:
-        return model.model_validate(data, context=dict(context or {})), []
-    except ValidationError as exc:
-        problems: list[Problem] = []
-        for error in exc.errors(include_url=False):
-            loc = tuple(error["loc"])
-            at_key = error["type"] == "extra_forbidden" or loc[-1:] == ("[key]",)
-            clean = tuple(part for part in loc if part != "[key]")
-            problems.append(Problem(clean, _message(model, loc, error), at_key))
-        return None, problems
-
-
-def unknown_key(key: str, allowed: list[str]) -> str:
-    """The message for an unknown key, suggesting an allowed key close to it."""
-    close = get_close_matches(key, allowed, n=1, cutoff=0.7)
-    return f"unknown key (did you mean '{close[0]}'?)" if close else "unknown key"
-
-
-def _message(model: type[BaseModel], loc: Loc, error: Any) -> str:
-    kind: str = error["type"]
-    ctx: dict[str, Any] = error.get("ctx") or {}
-    msg: str = error["msg"]
-    if kind == "string_type" and isinstance(error.get("input"), int | float):
-        return "expected a string (put numbers in quotes)"
-    named = [part for part in loc if isinstance(part, str) and part != "[key]"]
-    last = named[-1] if named else ""
-    fixed = {
-        "missing": "required",
-        "string_type": "expected a string",
-        "int_type": "expected a whole number",
-        "int_parsing": "expected a whole number",
-        "int_from_float": "expected a whole number",
-        "float_type": "expected a number",
-        "float_parsing": "expected a number",
-        "finite_number": "expected a finite number",
-        "bool_type": "expected true or false",
-        "bool_parsing": "expected true or false",
-        "list_type": "expected a list",
-        "tuple_type": "expected a list",
-        "dict_type": "expected a mapping",
-        "model_type": "expected a mapping",
-        "model_attributes_type": "expected a mapping",
-        "string_too_short": "must not be empty",
-    }
-    if kind in fixed:
-        return fixed[kind]
-    if kind == "config":
-        return str(ctx.get("message", msg))
-    if kind == "extra_forbidden":
-        return unknown_key(str(loc[-1]), _keys_at(model, loc[:-1]))
-    if kind == "literal_error":
-        return f"expected {ctx.get('expected')}"
-    if kind == "string_pattern_mismatch":
-        return _PATTERN_MESSAGES.get(last, f"does not match {ctx.get('pattern')}")
-    bounds = {
-        "greater_than": ("must be greater than", "gt"),
-        "greater_than_equal": ("must be at least", "ge"),
-        "less_than": ("must be less than", "lt"),
-        "less_than_equal": ("must be at most", "le"),
-    }
-    if kind in bounds:
-        words, key = bounds[kind]
-        bound = ctx.get(key)
-        if isinstance(bound, float) and bound.is_integer():
-            bound = int(bound)
-        return f"{words} {bound}"
-    return msg[:1].lower() + msg[1:]
-
-
-def _keys_at(model: type[BaseModel], loc: Loc) -> list[str]:
-    """The keys allowed in the mapping at `loc` inside `model`, for "did you mean"."""
-    current: type[BaseModel] | None = model
-    for part in loc:
-        if isinstance(part, int) or current is None:
-            continue
-        field = next(
-            (f for n, f in current.model_fields.items() if (f.alias or n) == part),
-            None,
-        )
-        current = _inner_model(field.annotation) if field is not None else None
-    if current is None:
-        return []
-    return [f.alias or n for n, f in current.model_fields.items()]
-
-
-def _inner_model(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None

@@ -4,12 +4,12 @@
                 transaction, after the articles are written:
         new articles   place(): for the whole batch at once,
                        1. band keys of every new article (fingerprint.band_keys)
-                       2. how many articles each key holds: one indexed GROUP BY query per
-                          500 keys in story_bands (a key holds PER_BAND at most, see 5)
+                       2. the stored articles under each of those keys: one indexed query
+                          per 500 keys in story_bands for the whole batch (a key holds
+                          PER_BAND at most, see 5, so at most 42 x PER_BAND rows an article)
                        3. per article, the VERIFY stored articles sharing most of its keys,
-                          counted and ranked by the database (one query an article, at most
-                          VERIFY rows back, at most 42 x PER_BAND index entries read), and
-                          their signatures (story_signatures, by primary key)
+                          counted and ranked here, and their signatures (story_signatures,
+                          by primary key)
                        4. per article in order: the most similar candidate from another
                           source at or above `threshold` gives its story; none: the article
                           starts a story of its own (story id = its own key). Articles of
@@ -123,8 +123,9 @@ def join_stories(
 def place(conn: Connection, batch: Sequence[NewArticle], threshold: float) -> None:
     """Give each article of `batch` (in order) a story and store its signature and band keys."""
     keys = {item.pk: band_keys(item.sig) if item.sig else [] for item in batch}
-    stored = _counts(conn, sorted({key for found in keys.values() for key in found}))
-    ranked = {item.pk: _shared(conn, keys[item.pk]) for item in batch}
+    indexed = _indexed(conn, sorted({key for found in keys.values() for key in found}))
+    stored = {key: len(pks) for key, pks in indexed.items()}
+    ranked = {item.pk: _ranked(keys[item.pk], indexed) for item in batch}
     candidates = _signatures(conn, sorted({pk for found in ranked.values() for pk in found}))
     added: dict[int, list[int]] = {}  # band key -> articles of this batch indexed under it
     sig_rows: list[dict[str, Any]] = []
@@ -178,30 +179,18 @@ def place(conn: Connection, batch: Sequence[NewArticle], threshold: float) -> No
     _insert_bands(conn, band_rows)
 
 
-def _counts(conn: Connection, keys: list[int]) -> dict[int, int]:
-    """Band key -> how many stored articles are indexed under it (PER_BAND at most, give or
-    take the articles of transactions that filled a key at the same time)."""
-    found: dict[int, int] = {}
+def _indexed(conn: Connection, keys: list[int]) -> dict[int, list[int]]:
+    """Band key -> the stored articles indexed under it (PER_BAND at most, give or take the
+    articles of transactions that filled a key at the same time): one indexed query per 500
+    keys for the whole batch, so the rows read are bounded by PER_BAND a key."""
+    found: dict[int, list[int]] = {}
     band, pk, table = story_bands.c.band.name, story_bands.c.article_pk.name, story_bands.name
-    for chunk in _chunks(keys):  # plain SQL, counted by the database: one row per stored key
+    for chunk in _chunks(keys):  # plain SQL: the rows straight from the driver
         marks = ", ".join([_mark(conn)] * len(chunk))
-        query = f"SELECT {band}, COUNT({pk}) FROM {table} WHERE {band} IN ({marks}) GROUP BY {band}"
-        found.update((key, count) for key, count in conn.exec_driver_sql(query, tuple(chunk)))
+        query = f"SELECT {band}, {pk} FROM {table} WHERE {band} IN ({marks})"
+        for key, article in conn.exec_driver_sql(query, tuple(chunk)):
+            found.setdefault(key, []).append(article)
     return found
-
-
-def _shared(conn: Connection, keys: list[int]) -> list[int]:
-    """The VERIFY stored articles sharing most of `keys` (newest first among equals), ranked
-    by the database: at most VERIFY rows come back whatever the keys hold."""
-    if not keys:
-        return []
-    band, pk, table = story_bands.c.band.name, story_bands.c.article_pk.name, story_bands.name
-    marks = ", ".join([_mark(conn)] * len(keys))
-    query = (
-        f"SELECT {pk} FROM {table} WHERE {band} IN ({marks}) GROUP BY {pk} "
-        f"ORDER BY COUNT(*) DESC, {pk} DESC LIMIT {VERIFY}"
-    )
-    return list(conn.exec_driver_sql(query, tuple(keys)).scalars())
 
 
 def _ranked(keys: list[int], by_band: Mapping[int, Sequence[int]]) -> list[int]:

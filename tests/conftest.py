@@ -38,9 +38,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'db.sqlite'}"
         return
+    yield from pg_schema_url(f"{TEST_DATABASE_ENV} not set")
+
+
+def pg_schema_url(skip_reason: str) -> Iterator[str]:
+    """A fresh schema in the AGGREGATOR_TEST_DATABASE_URL database as a URL, dropped after use;
+    the test is skipped with `skip_reason` when the variable is unset. For fixtures."""
     base = os.environ.get(TEST_DATABASE_ENV)
     if not base:
-        pytest.skip(f"{TEST_DATABASE_ENV} not set")
+        pytest.skip(skip_reason)
     schema = f"test_{uuid.uuid4().hex[:12]}"
     admin = sqlalchemy.create_engine(base)
     with admin.begin() as conn:

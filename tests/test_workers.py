@@ -22,7 +22,6 @@ import signal
 import socket
 import time
 import urllib.request
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -35,7 +34,7 @@ import sqlalchemy
 from aggregator.config import load_config
 from aggregator.core import utcnow
 from aggregator.store import Store
-from tests.conftest import TEST_DATABASE_ENV
+from tests.conftest import TEST_DATABASE_ENV, pg_schema_url
 from tests.server import FeedServer
 from tests.test_cli_topics import free_port
 from tests.test_daemon import Daemon, daemon, rss, sql
@@ -49,20 +48,9 @@ TOPICS = Path("config/topics.yaml").read_text(encoding="utf-8")
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh schema in the AGGREGATOR_TEST_DATABASE_URL database, dropped afterwards."""
-    base = os.environ.get(TEST_DATABASE_ENV)
-    if not base:
-        pytest.skip(f"{TEST_DATABASE_ENV} not set: several workers need a shared PostgreSQL")
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = sqlalchemy.create_engine(base)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    url = sqlalchemy.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+    yield from pg_schema_url(
+        f"{TEST_DATABASE_ENV} not set: several workers need a shared PostgreSQL"
+    )
 
 
 def write_config(folder: Path, url: str, feeds: FeedServer, names: list[str]) -> Path:
