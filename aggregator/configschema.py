@@ -21,9 +21,15 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from pydantic_core import PydanticCustomError
 
-from aggregator.configpage import ContentField, FullTextField, MaxNewField, PageField
+from aggregator.configpage import (
+    ContentField,
+    FullTextField,
+    MaxNewField,
+    PageField,
+    _fail,
+    _no_bool,
+)
 from aggregator.models import (
     DEFAULT_BUSY_TIMEOUT,
     DEFAULT_MAX_INTERVAL,
@@ -114,16 +120,6 @@ def checked_http_url(value: str) -> str:
         parts.port  # noqa: B018 - parsing the port is the check
     except ValueError:
         raise ValueError("URL has an invalid port") from None
-    return value
-
-
-def _fail(message: str) -> PydanticCustomError:
-    return PydanticCustomError("config", "{message}", {"message": message})
-
-
-def _no_bool(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise _fail("expected a number, not true/false")
     return value
 
 

@@ -11,7 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-from aggregator.configschema import Int, _fail, _no_bool, _Section, parse_interval
+from aggregator.configpage import _fail, _no_bool
+from aggregator.configschema import Int, _Section, parse_interval
 from aggregator.models import FetchSettings, WorkerSettings
 
 _WORKERS = WorkerSettings()

@@ -56,6 +56,7 @@ from aggregator.html import sanitize_html, text_from_sanitized
 from aggregator.language import choose_language, primary_subtag
 from aggregator.models import ZH_TIMEZONE, ExtractedPage
 from aggregator.page_dates import find_date, parse_page_date, zone
+from aggregator.pagelist import check_selector
 from aggregator.policydoc import policy_from_parts, read_info_table
 
 __all__ = ["GOV_CONTAINERS", "MIN_TEXT", "ZH_TIMEZONE", "check_selector", "extract_page"]
@@ -151,15 +152,6 @@ def extract_page(
         source=page.first(*_SOURCE_METAS) or _from_lines(page, source_from_line),
         policy=policy,
     )
-
-
-def check_selector(selector: str) -> str | None:
-    """Why `selector` is not a usable CSS selector (one line), or None when it is."""
-    try:
-        CSSSelector(selector)
-    except SelectorError as exc:
-        return f"invalid CSS selector {selector!r}: {exc}"
-    return None
 
 
 # ---------------------------------------------------------------- body

@@ -6,11 +6,11 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
-from aggregator.models import FeedItem, TopicMatch
+from aggregator.models import FeedItem
 from aggregator.schema import article_topics, articles, sources
-from aggregator.store_rows import article_from_row, match_from_row
+from aggregator.store_rows import article_from_row
 from aggregator.store_story_read import also_reported, representatives
-from aggregator.store_write import ARTICLE_COLUMNS, chunks
+from aggregator.store_write import ARTICLE_COLUMNS, topic_matches
 
 
 def topic_items(
@@ -39,15 +39,7 @@ def topic_items(
         query = query.where(articles.c.published >= since)
     query = query.order_by(articles.c.published.desc(), articles.c.pk.desc()).limit(limit)
     rows = conn.execute(query).mappings().all()
-    topics: dict[int, list[TopicMatch]] = {}
-    for chunk in chunks([row["pk"] for row in rows]):
-        matched = conn.execute(
-            select(article_topics)
-            .where(article_topics.c.article_pk.in_(chunk))
-            .order_by(article_topics.c.score.desc(), article_topics.c.topic)
-        )
-        for match in matched:
-            topics.setdefault(match.article_pk, []).append(match_from_row(match._mapping))
+    topics = topic_matches(conn, [row["pk"] for row in rows])
     leads = {r["pk"]: r["source_id"] for r in rows if r["story_id"] == r["pk"]}
     also = also_reported(conn, leads) if one_per_story else {}
     return [

@@ -28,15 +28,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, text
 
-from aggregator.models import Article, FeedItem, TopicMatch
-from aggregator.schema import article_topics, articles, sources
+from aggregator.models import Article, FeedItem
+from aggregator.schema import articles, sources
 from aggregator.schema_search import BACKFILL_KEY, TABLE, get_meta, set_meta
 from aggregator.searchsnippet import Highlighted, highlight, needles, snippet
 from aggregator.searchtags import article_tags
 from aggregator.searchtext import SearchDoc, SearchQuery, article_doc, plain_summary, search_doc
 from aggregator.store_engine import transaction
-from aggregator.store_rows import article_from_row, match_from_row
+from aggregator.store_rows import article_from_row
 from aggregator.store_searchplan import CANDIDATES, TITLE_WEIGHT, ranked
+from aggregator.store_write import topic_matches
 
 __all__ = ["CANDIDATES", "TITLE_WEIGHT", "SearchFilters", "SearchHit", "SearchIndex"]
 
@@ -208,14 +209,7 @@ def _items(conn: Connection, pks: list[int]) -> dict[int, FeedItem]:
         .where(articles.c.pk.in_(pks))
     )
     rows = conn.execute(query).mappings().all()
-    topics: dict[int, list[TopicMatch]] = {}
-    matched = conn.execute(
-        select(article_topics)
-        .where(article_topics.c.article_pk.in_(pks))
-        .order_by(article_topics.c.score.desc(), article_topics.c.topic)
-    )
-    for match in matched:
-        topics.setdefault(match.article_pk, []).append(match_from_row(match._mapping))
+    topics = topic_matches(conn, list(pks))
     return {
         row["pk"]: FeedItem(
             article=article_from_row(row, row["source_name"]),

@@ -11,7 +11,13 @@ from sqlalchemy import Connection, Select, bindparam, delete, func, insert, sele
 from aggregator.models import SourceState, TopicMatch
 from aggregator.schema import JSONText, article_topics, articles, meta, sources
 from aggregator.store_leases import HELD, RELEASED
-from aggregator.store_rows import STATE_COLUMNS, hints_value, match_values, state_values
+from aggregator.store_rows import (
+    STATE_COLUMNS,
+    hints_value,
+    match_from_row,
+    match_values,
+    state_values,
+)
 
 _CHUNK = 500  # keys per IN (...) list, well under every backend's parameter limit
 ARTICLE_COLUMNS = (*articles.c, sources.c.name.label("source_name"))
@@ -129,3 +135,17 @@ def article_query() -> Select[Any]:
 def chunks(keys: list[Any]) -> Iterator[list[Any]]:
     for start in range(0, len(keys), _CHUNK):
         yield keys[start : start + _CHUNK]
+
+
+def topic_matches(conn: Connection, pks: list[int]) -> dict[int, list[TopicMatch]]:
+    """Article pk -> its topic matches, best score first, for the given pks."""
+    found: dict[int, list[TopicMatch]] = {}
+    for chunk in chunks(pks):
+        matched = conn.execute(
+            select(article_topics)
+            .where(article_topics.c.article_pk.in_(chunk))
+            .order_by(article_topics.c.score.desc(), article_topics.c.topic)
+        )
+        for match in matched:
+            found.setdefault(match.article_pk, []).append(match_from_row(match._mapping))
+    return found
